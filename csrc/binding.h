@@ -1,0 +1,209 @@
+/* binding.h - shared declarations of the Python binding of imaplib_c.
+ *
+ * Layout of the binding:
+ *   module.c          module init, module state, module-level functions
+ *   compat.h          shims for C-API differences between 3.9 and 3.14
+ *   imap4.c           the IMAP4 type: lifecycle, attribute access, transport
+ *                     methods (open/read/readline/send/shutdown/...)
+ *   imap4_reader.c    the fast reader: receive buffer over sock.recv_into
+ *   imap4_engine.c    the response loop and command machinery
+ *                     (_get_line, _get_response, _command, ...)
+ *   imap4_commands.c  the IMAP command methods (fetch, select, ...)
+ *   imap4_debug.c     _mesg/_log/print_log/_dump_ur and the log ring
+ *   imap4_tls.c       IMAP4_SSL, starttls
+ *   imap4_stream.c    IMAP4_stream
+ *   auth.c            _Authenticator
+ *
+ * Public attributes (state, untagged_responses, tagged_commands, ...) live
+ * in the instance __dict__, exactly as in imaplib, so user code and tools
+ * that read, replace or add attributes keep working; the C struct only
+ * holds what the engine owns (the receive buffer and the log ring).
+ */
+#ifndef IMAPLIB_C_BINDING_H
+#define IMAPLIB_C_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "compat.h"
+#include "imapc.h"
+
+#define LOG_RING 10 /* imaplib's _cmd_log_len */
+
+/* One entry of the interaction log imaplib keeps for print_log(): either a
+ * raw line copied from the wire (formatted lazily as "< %r" / "> %r" only
+ * if somebody looks) or a str passed to _log() explicitly. */
+typedef struct {
+    unsigned char *raw;
+    size_t len;
+    size_t cap;
+    char dir; /* '<', '>' for raw lines; 0 when `text` holds the entry */
+    PyObject *text;
+    double secs;
+    int used;
+} log_entry;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *dict;
+    PyObject *weakreflist;
+
+    /* Fast reader: bytes received from `rsock` and not yet consumed. */
+    imapc_rbuf rbuf;
+    PyObject *rsock;     /* socket the buffer reads from, or NULL */
+    PyObject *rfile;     /* the `file` seen together with rsock */
+    PyObject *recv_into; /* bound rsock.recv_into */
+    int rfast;           /* 1: read rsock directly; 0: go through `file` */
+    int reof;            /* rsock returned EOF */
+
+    /* Re-entrancy guard: the thread inside an I/O method, and its depth. */
+    unsigned long busy_thread;
+    int busy_depth;
+
+    log_entry log[LOG_RING];
+    int log_idx;
+} IMAP4Object;
+
+/* Interned names and the method descriptors of IMAP4 itself, used to tell
+ * whether a subclass or an instance overrides a method. */
+#define OVERRIDABLE(X)                                                         \
+    X(readline) X(read) X(send) X(_get_line) X(_get_response)                  \
+    X(_append_untagged) X(_log) X(_mesg) X(_check_bye)               \
+    X(_new_tag) X(print_log)
+
+enum {
+#define X(n) OV_##n,
+    OVERRIDABLE(X)
+#undef X
+    OV_COUNT
+};
+
+typedef struct {
+    PyTypeObject *imap4_type;
+    PyTypeObject *imap4_ssl_type;
+    PyTypeObject *imap4_stream_type;
+    PyTypeObject *auth_type;
+    PyObject *error;
+    PyObject *abort;
+    PyObject *readonly;
+    /* The namespace tools write: imaplib_c.__dict__ once the package binds
+     * it (`Commands`, `_MAXLINE`, `Debug`, `random`, `time` ... are read
+     * from it at use time); the extension module's dict before that. */
+    PyObject *ns;
+    PyObject *own_descr[OV_COUNT];
+    PyObject *names[OV_COUNT];
+    /* Interned attribute names */
+    PyObject *s_state, *s_untagged_responses, *s_tagged_commands, *s_literal,
+        *s_continuation_response, *s_is_readonly, *s_tagnum, *s_tagpre,
+        *s_tagre, *s_debug, *s_encoding, *s_sock, *s_file, *s_utf8_enabled,
+        *s_capabilities, *s_welcome, *s_host, *s_port, *s_Literal,
+        *s_Untagged_status, *s_mo, *s_tls_established, *s_pattern,
+        *s_error, *s_abort, *s_readonly, *s_open, *s_shutdown,
+        *s_create_socket, *s_connect, *s_command, *s_command_complete,
+        *s_simple_command, *s_untagged_response, *s_get_tagged_response,
+        *s_get_capabilities, *s_capability, *s_mode_ascii, *s_mode_utf8,
+        *s_logout, *s_dump_ur, *s_recv_into, *s_sendall, *s_makefile,
+        *s_close, *s_raw, *s__sock, *s_noop, *s_authenticate, *s_user,
+        *s_password, *s_release, *s_PROTOCOL_VERSION, *s_ssl_context,
+        *s_wrap_socket, *s_server_hostname, *s_process, *s_readfile,
+        *s_writefile, *s_command_attr, *s_flush, *s_write, *s_wait,
+        *s_select_mb, *s_OK, *s_NO, *s_BAD, *s_BYE, *s_READ_ONLY,
+        *s_PREAUTH, *s_FETCH, *s_EXISTS, *s_empty_str, *s_ascii, *s_utf_8,
+        *s_LOGOUT, *s_AUTH, *s_SELECTED, *s_NONAUTH, *s_mech,
+        *s_read_literal_fmt, *s_get, *s_pop, *s_CAPABILITY;
+    PyObject *b_empty, *b_crlf, *b_space;
+} modstate;
+
+extern PyModuleDef imaplib_c_module;
+
+modstate *state_of_type(PyTypeObject *tp);
+#define STATE(self) state_of_type(Py_TYPE(self))
+
+/* Read a name from the bound namespace; new reference, KeyError-free:
+ * a missing name raises AttributeError like a module attribute. */
+PyObject *ns_get(modstate *st, const char *name);
+
+/* ---- engine context ------------------------------------------------- */
+
+/* What one engine entry needs, looked up once: which hooks are
+ * overridden (so they are called through Python exactly as imaplib
+ * calls them) and the debug level. */
+typedef struct {
+    IMAP4Object *self;
+    modstate *st;
+    long debug;
+    unsigned ov; /* bit OV_x set: self.x is not IMAP4's own */
+    PyObject *ur; /* untagged_responses (strong), refreshed after callouts */
+    PyObject *tc; /* tagged_commands (strong) */
+    PyObject *tagpre; /* strong */
+    PyObject *encoding; /* strong str */
+    int dirty; /* Python code ran: re-read ur/tc before use */
+    char last_typ_buf[32]; /* cache: the last type word and its str */
+    size_t last_typ_len;
+    PyObject *last_typ;
+} engine;
+
+int engine_init(engine *e, IMAP4Object *self);
+void engine_fini(engine *e);
+int engine_refresh(engine *e);
+
+/* guard.c-like helpers in imap4.c */
+int busy_enter(IMAP4Object *self);
+void busy_leave(IMAP4Object *self);
+
+/* Raise self.<kind>(msg) where kind is s_error/s_abort/s_readonly;
+ * `msg` may be any object (str, bytes or None, as imaplib passes). */
+void raise_kind(PyObject *self, PyObject *kind_name, PyObject *msg);
+void raise_kindf(PyObject *self, PyObject *kind_name, const char *fmt, ...);
+
+/* Call self.name(*args) through normal attribute lookup. */
+PyObject *call_method(PyObject *self, PyObject *name, PyObject *const *args,
+                      size_t nargs);
+
+/* Attribute get/set on the instance (through normal lookup). */
+static inline PyObject *
+attr(PyObject *self, PyObject *name)
+{
+    return PyObject_GetAttr(self, name);
+}
+
+/* reader (imap4_reader.c) */
+int reader_select(engine *e);
+PyObject *reader_readline(IMAP4Object *self, modstate *st);
+PyObject *reader_read(IMAP4Object *self, modstate *st, PyObject *size);
+int reader_line_span(engine *e, const unsigned char **p, size_t *len);
+PyObject *reader_literal(engine *e, uint64_t size);
+void reader_reset(IMAP4Object *self);
+Py_ssize_t current_maxline(modstate *st, int *ok);
+
+/* engine (imap4_engine.c) */
+PyObject *engine_get_line(engine *e);
+PyObject *engine_get_response(engine *e);
+int engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out);
+int engine_append_untagged(engine *e, PyObject *typ, PyObject *dat);
+int engine_check_bye(engine *e);
+int engine_mesg(engine *e, PyObject *msg);
+int engine_mesgf(engine *e, const char *fmt, ...);
+
+/* debug (imap4_debug.c) */
+void log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len);
+void log_clear(IMAP4Object *self);
+int log_line(engine *e, char dir, const unsigned char *p, size_t len);
+double now_secs(void);
+
+extern PyMethodDef imap4_engine_methods[];
+extern PyMethodDef imap4_command_methods[];
+extern PyMethodDef imap4_debug_methods[];
+extern PyGetSetDef imap4_debug_getset[];
+extern PyMethodDef imap4_tls_methods[];
+
+/* tls / stream / auth */
+int tls_add_types(PyObject *module, modstate *st);
+int stream_add_type(PyObject *module, modstate *st);
+int auth_add_type(PyObject *module, modstate *st);
+PyObject *auth_make_literator(modstate *st, PyObject *authobject);
+
+/* module-level helpers shared with commands */
+PyObject *time2internaldate(modstate *st, PyObject *date_time);
+
+#endif

@@ -1,0 +1,311 @@
+/* imap4_debug.c - imaplib's debugging helpers and the interaction log.
+ *
+ * imaplib keeps the last ten lines sent or received, formatted with
+ * repr(), in self._cmd_log (even at debug level 0) so print_log() can
+ * show them after an abort.  Formatting every line costs more than the
+ * rest of the per-line work, so the ring here stores the raw bytes and
+ * formats them only when print_log() or _cmd_log asks.
+ */
+#include "binding.h"
+
+#include <string.h>
+#include <time.h>
+
+double
+now_secs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void
+log_clear(IMAP4Object *self)
+{
+    int i;
+    for (i = 0; i < LOG_RING; i++) {
+        Py_CLEAR(self->log[i].text);
+        self->log[i].used = 0;
+        self->log[i].len = 0;
+    }
+    self->log_idx = 0;
+}
+
+void
+log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len)
+{
+    log_entry *ent = &self->log[self->log_idx];
+    if (len > ent->cap) {
+        /* Keep at most a bounded prefix of a huge line; print_log is for
+         * a human, and a 50 MB SEARCH line should not be copied. */
+        size_t want = len < 4096 ? len : 4096;
+        if (want > ent->cap) {
+            unsigned char *n = PyMem_Realloc(ent->raw, want);
+            if (n != NULL) {
+                ent->raw = n;
+                ent->cap = want;
+            }
+        }
+    }
+    ent->len = len < ent->cap ? len : ent->cap;
+    if (ent->len)
+        memcpy(ent->raw, p, ent->len);
+    Py_CLEAR(ent->text);
+    ent->dir = dir;
+    ent->secs = now_secs();
+    ent->used = 1;
+    if (++self->log_idx >= LOG_RING)
+        self->log_idx = 0;
+}
+
+static PyObject *
+entry_text(log_entry *ent)
+{
+    PyObject *b, *s;
+    if (ent->text != NULL)
+        return Py_NewRef(ent->text);
+    b = PyBytes_FromStringAndSize((const char *)ent->raw, (Py_ssize_t)ent->len);
+    if (b == NULL)
+        return NULL;
+    s = PyUnicode_FromFormat("%c %R", ent->dir, b);
+    Py_DECREF(b);
+    return s;
+}
+
+static PyObject *
+m_log(PyObject *op, PyObject *line)
+{
+    IMAP4Object *self = (IMAP4Object *)op;
+    log_entry *ent = &self->log[self->log_idx];
+    Py_XSETREF(ent->text, Py_NewRef(line));
+    ent->dir = 0;
+    ent->secs = now_secs();
+    ent->used = 1;
+    if (++self->log_idx >= LOG_RING)
+        self->log_idx = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_mesg(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"s", "secs", NULL};
+    modstate *st = STATE(self);
+    PyObject *s, *secs = Py_None, *timemod = NULL, *sysmod = NULL, *lt = NULL, *tm = NULL,
+                  *frac = NULL, *line = NULL, *err = NULL, *r, *res = NULL;
+    (void)kwlist;
+    if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwds, "O|O:_mesg", kwlist, &s, &secs))
+        return NULL;
+    if (!(timemod = ns_get(st, "time")) || !(sysmod = ns_get(st, "sys")))
+        goto done;
+    if (secs == Py_None) {
+        secs = PyObject_CallMethod(timemod, "time", NULL);
+        if (secs == NULL)
+            goto done;
+    } else {
+        Py_INCREF(secs);
+    }
+    /* '  %s.%02d %s\n' % (strftime('%M:%S', localtime(secs)), (secs*100)%100, s) */
+    if (!(lt = PyObject_CallMethod(timemod, "localtime", "(O)", secs))
+        || !(tm = PyObject_CallMethod(timemod, "strftime", "sO", "%M:%S", lt)))
+        goto done_secs;
+    {
+        PyObject *h = PyLong_FromLong(100), *x;
+        x = h ? PyNumber_Multiply(secs, h) : NULL;
+        frac = x ? PyNumber_Remainder(x, h) : NULL;
+        Py_XDECREF(h);
+        Py_XDECREF(x);
+    }
+    if (frac == NULL)
+        goto done_secs;
+    {
+        PyObject *fmt = PyUnicode_FromString("  %s.%02d %s\n"), *tup = PyTuple_Pack(3, tm, frac, s);
+        line = fmt && tup ? PyUnicode_Format(fmt, tup) : NULL;
+        Py_XDECREF(fmt);
+        Py_XDECREF(tup);
+    }
+    if (line == NULL || !(err = PyObject_GetAttrString(sysmod, "stderr")))
+        goto done_secs;
+    r = PyObject_CallMethod(err, "write", "(O)", line);
+    if (r == NULL)
+        goto done_secs;
+    Py_DECREF(r);
+    r = PyObject_CallMethod(err, "flush", NULL);
+    if (r == NULL)
+        goto done_secs;
+    Py_DECREF(r);
+    res = Py_NewRef(Py_None);
+done_secs:
+    Py_DECREF(secs);
+done:
+    Py_XDECREF(timemod);
+    Py_XDECREF(sysmod);
+    Py_XDECREF(lt);
+    Py_XDECREF(tm);
+    Py_XDECREF(frac);
+    Py_XDECREF(line);
+    Py_XDECREF(err);
+    return res;
+}
+
+static PyObject *
+m_dump_ur(PyObject *self, PyObject *d)
+{
+    /* self._mesg('untagged responses dump:' + '\n\t\t'.join(f'{k}: {v!r}')) */
+    PyObject *items, *parts, *sep, *joined, *msg, *r, *it, *pair;
+    modstate *st = STATE(self);
+    int t = PyObject_IsTrue(d);
+    if (st == NULL || t < 0)
+        return NULL;
+    if (!t)
+        Py_RETURN_NONE;
+    items = PyObject_CallMethod(d, "items", NULL);
+    if (items == NULL)
+        return NULL;
+    parts = PyList_New(0);
+    it = parts ? PyObject_GetIter(items) : NULL;
+    Py_DECREF(items);
+    if (it == NULL) {
+        Py_XDECREF(parts);
+        return NULL;
+    }
+    while ((pair = PyIter_Next(it)) != NULL) {
+        PyObject *k = PySequence_GetItem(pair, 0), *v = PySequence_GetItem(pair, 1), *s = NULL;
+        if (k && v)
+            s = PyUnicode_FromFormat("%S: %R", k, v);
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        Py_DECREF(pair);
+        if (s == NULL || PyList_Append(parts, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(it);
+            Py_DECREF(parts);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        Py_DECREF(parts);
+        return NULL;
+    }
+    sep = PyUnicode_FromString("\n\t\t");
+    joined = sep ? PyUnicode_Join(sep, parts) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(parts);
+    if (joined == NULL)
+        return NULL;
+    msg = PyUnicode_FromFormat("untagged responses dump:%U", joined);
+    Py_DECREF(joined);
+    if (msg == NULL)
+        return NULL;
+    r = call_method(self, st->names[OV__mesg], &msg, 1);
+    Py_DECREF(msg);
+    return r;
+}
+
+static int
+used_count(IMAP4Object *self)
+{
+    int i, n = 0;
+    for (i = 0; i < LOG_RING; i++)
+        n += self->log[i].used;
+    return n;
+}
+
+static PyObject *
+m_print_log(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    IMAP4Object *self = (IMAP4Object *)op;
+    modstate *st = STATE(op);
+    PyObject *msg, *r;
+    int i, n;
+    if (st == NULL)
+        return NULL;
+    msg = PyUnicode_FromFormat("last %d IMAP4 interactions:", used_count(self));
+    if (msg == NULL)
+        return NULL;
+    r = call_method(op, st->names[OV__mesg], &msg, 1);
+    Py_DECREF(msg);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    /* Oldest first, from the next slot to be written; imaplib swallows any
+     * error from _mesg here. */
+    for (i = self->log_idx, n = LOG_RING; n; n--) {
+        log_entry *ent = &self->log[i];
+        if (ent->used) {
+            PyObject *text = entry_text(ent), *secs = PyFloat_FromDouble(ent->secs);
+            if (text && secs) {
+                PyObject *a[2] = {text, secs};
+                r = call_method(op, st->names[OV__mesg], a, 2);
+                Py_XDECREF(r);
+            }
+            Py_XDECREF(text);
+            Py_XDECREF(secs);
+            PyErr_Clear();
+        }
+        if (++i >= LOG_RING)
+            i = 0;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+get_cmd_log(PyObject *op, void *closure)
+{
+    IMAP4Object *self = (IMAP4Object *)op;
+    PyObject *d = PyDict_New();
+    int i;
+    (void)closure;
+    if (d == NULL)
+        return NULL;
+    for (i = 0; i < LOG_RING; i++) {
+        log_entry *ent = &self->log[i];
+        PyObject *k, *v;
+        if (!ent->used)
+            continue;
+        k = PyLong_FromLong(i);
+        v = Py_BuildValue("(Nd)", entry_text(ent), ent->secs);
+        if (k == NULL || v == NULL || PyDict_SetItem(d, k, v) < 0) {
+            Py_XDECREF(k);
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(k);
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+static PyObject *
+get_cmd_log_idx(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyLong_FromLong(((IMAP4Object *)op)->log_idx);
+}
+
+static PyObject *
+get_cmd_log_len(PyObject *op, void *closure)
+{
+    (void)op;
+    (void)closure;
+    return PyLong_FromLong(LOG_RING);
+}
+
+PyMethodDef imap4_debug_methods[] = {
+    {"_mesg", (PyCFunction)(void (*)(void))m_mesg, METH_VARARGS | METH_KEYWORDS,
+     "_mesg($self, /, s, secs=None)\n--\n\n"},
+    {"_dump_ur", m_dump_ur, METH_O, "_dump_ur($self, untagged_resp_dict, /)\n--\n\n"},
+    {"_log", m_log, METH_O, "_log($self, line, /)\n--\n\n"},
+    {"print_log", m_print_log, METH_NOARGS, "print_log($self, /)\n--\n\n"},
+    {NULL, NULL, 0, NULL},
+};
+
+PyGetSetDef imap4_debug_getset[] = {
+    {"_cmd_log", get_cmd_log, NULL, "the last interactions, as imaplib's _cmd_log", NULL},
+    {"_cmd_log_idx", get_cmd_log_idx, NULL, NULL, NULL},
+    {"_cmd_log_len", get_cmd_log_len, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};

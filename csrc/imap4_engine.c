@@ -1,0 +1,1563 @@
+/* imap4_engine.c - the response loop and the command machinery.
+ *
+ * These are imaplib's private methods (_get_line, _get_response,
+ * _get_tagged_response, _command, _command_complete, _simple_command,
+ * _untagged_response, _append_untagged, _check_bye, _match) with the same
+ * semantics, step for step.  The speed comes from doing the per-line work
+ * in C over the receive buffer: a line is classified by one forward scan
+ * (imapc_resp_classify) instead of up to four regex matches, and the only
+ * objects built are the ones imaplib returns.  Every hook imaplib calls
+ * through `self` (readline, read, _get_line, _get_response, _append_untagged,
+ * _mesg, _log, send, ...) is still called through Python when a subclass
+ * or the instance overrides it.
+ */
+#include "binding.h"
+
+#include <string.h>
+
+#define OV(e, name) ((e)->ov & (1u << OV_##name))
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static PyObject *
+bytes_of(const unsigned char *p, size_t n)
+{
+    return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+}
+
+int
+engine_mesg(engine *e, PyObject *msg)
+{
+    PyObject *r = call_method((PyObject *)e->self, e->st->names[OV__mesg], &msg, 1);
+    e->dirty = 1;
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+int
+engine_mesgf(engine *e, const char *fmt, ...)
+{
+    va_list va;
+    PyObject *msg;
+    int r;
+    va_start(va, fmt);
+    msg = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    if (msg == NULL)
+        return -1;
+    r = engine_mesg(e, msg);
+    Py_DECREF(msg);
+    return r;
+}
+
+static int
+ensure_fresh(engine *e)
+{
+    return e->dirty ? engine_refresh(e) : 0;
+}
+
+/* str of a response type word ([A-Z-]+, so ASCII under either encoding),
+ * interned and cached: the same word on consecutive lines is one object. */
+static PyObject *
+typ_str(engine *e, const unsigned char *p, size_t n)
+{
+    PyObject *s;
+    if (e->last_typ != NULL && n == e->last_typ_len && memcmp(p, e->last_typ_buf, n) == 0)
+        return Py_NewRef(e->last_typ);
+    s = PyUnicode_DecodeASCII((const char *)p, (Py_ssize_t)n, NULL);
+    if (s == NULL)
+        return NULL;
+    PyUnicode_InternInPlace(&s);
+    if (n <= sizeof(e->last_typ_buf)) {
+        memcpy(e->last_typ_buf, p, n);
+        e->last_typ_len = n;
+        Py_XSETREF(e->last_typ, Py_NewRef(s));
+    }
+    return s;
+}
+
+/* The bound regex whose match imaplib would log at debug 5. */
+static int
+log_match(engine *e, int from_self, const char *name, PyObject *groups)
+{
+    PyObject *cre, *pat;
+    int r;
+    if (from_self)
+        cre = PyObject_GetAttrString((PyObject *)e->self, name);
+    else
+        cre = ns_get(e->st, name);
+    if (cre == NULL)
+        return -1;
+    pat = PyObject_GetAttr(cre, e->st->s_pattern);
+    Py_DECREF(cre);
+    if (pat == NULL)
+        return -1;
+    r = engine_mesgf(e, "\tmatched %R => %R", pat, groups);
+    Py_DECREF(pat);
+    return r;
+}
+
+/* Group value of an optional span: bytes, or None if it did not match. */
+static PyObject *
+span_obj(const unsigned char *line, const imapc_span *s)
+{
+    if (!s->present)
+        return Py_NewRef(Py_None);
+    return bytes_of(line + s->off, s->len);
+}
+
+/* The outer group `( (?P<x>.*))`: b' ' + text, or None. */
+static PyObject *
+span_obj_sp(const unsigned char *line, const imapc_span *s)
+{
+    if (!s->present)
+        return Py_NewRef(Py_None);
+    return bytes_of(line + s->off - 1, s->len + 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lines                                                               */
+/* ------------------------------------------------------------------ */
+
+/* One received line without its CRLF.  Either a span in the receive
+ * buffer (released by line_done, with no Python code run in between) or
+ * a bytes object. */
+typedef struct {
+    const unsigned char *p;
+    size_t len;
+    PyObject *obj;   /* owns the bytes when not in the buffer */
+    size_t consume;  /* bytes to drop from the buffer when done */
+    int in_buf;
+} line_t;
+
+static void
+line_done(engine *e, line_t *l)
+{
+    if (l->in_buf) {
+        imapc_rbuf_consume(&e->self->rbuf, l->consume);
+        l->in_buf = 0;
+    }
+    Py_CLEAR(l->obj);
+}
+
+/* Turn a span line into a bytes object (before running Python code). */
+static int
+line_own(engine *e, line_t *l)
+{
+    if (l->in_buf) {
+        PyObject *o = bytes_of(l->p, l->len);
+        if (o == NULL)
+            return -1;
+        imapc_rbuf_consume(&e->self->rbuf, l->consume);
+        l->in_buf = 0;
+        l->obj = o;
+        l->p = (const unsigned char *)PyBytes_AS_STRING(o);
+    }
+    return 0;
+}
+
+static PyObject *
+line_bytes(engine *e, line_t *l)
+{
+    if (line_own(e, l) < 0)
+        return NULL;
+    return Py_NewRef(l->obj);
+}
+
+/* imaplib logs every line: to _mesg at debug >= 4, else into the ring. */
+int
+log_line(engine *e, char dir, const unsigned char *p, size_t len)
+{
+    PyObject *b, *msg;
+    int r;
+    if (e->debug < 4 && !OV(e, _log)) {
+        log_add_raw(e->self, dir, p, len);
+        return 0;
+    }
+    b = bytes_of(p, len);
+    if (b == NULL)
+        return -1;
+    msg = PyUnicode_FromFormat("%c %R", dir, b);
+    Py_DECREF(b);
+    if (msg == NULL)
+        return -1;
+    if (e->debug >= 4) {
+        r = engine_mesg(e, msg);
+    } else {
+        PyObject *res = call_method((PyObject *)e->self, e->st->names[OV__log], &msg, 1);
+        e->dirty = 1;
+        r = res ? 0 : -1;
+        Py_XDECREF(res);
+    }
+    Py_DECREF(msg);
+    return r;
+}
+
+/* Callouts that may run while a line is in hand force it into an object. */
+static int
+span_safe(engine *e)
+{
+    return e->debug < 4 && !(e->ov & ((1u << OV__append_untagged) | (1u << OV__log)))
+           && e->ur != NULL && PyDict_CheckExact(e->ur) && e->tc != NULL
+           && PyDict_CheckExact(e->tc);
+}
+
+/* _get_line() minus the override check: readline(), the CRLF checks,
+ * logging.  0 on success, -1 with an exception. */
+static int
+get_line_internal(engine *e, line_t *l)
+{
+    PyObject *self = (PyObject *)e->self;
+    memset(l, 0, sizeof(*l));
+    if (!OV(e, readline)) {
+        int fast = reader_select(e);
+        if (fast < 0)
+            return -1;
+        if (fast) {
+            const unsigned char *p;
+            size_t len;
+            int r = reader_line_span(e, &p, &len);
+            if (r < 0)
+                return -1;
+            if (r == 0) {
+                PyObject *tail;
+                if (len == 0) {
+                    raise_kindf(self, e->st->s_abort, "socket error: EOF");
+                    return -1;
+                }
+                tail = bytes_of(p, len);
+                imapc_rbuf_consume(&e->self->rbuf, len);
+                if (tail != NULL) {
+                    raise_kindf(self, e->st->s_abort, "socket error: unterminated line: %R", tail);
+                    Py_DECREF(tail);
+                }
+                return -1;
+            }
+            if (len < 2 || p[len - 2] != '\r') {
+                PyObject *whole = bytes_of(p, len);
+                imapc_rbuf_consume(&e->self->rbuf, len);
+                if (whole != NULL) {
+                    raise_kindf(self, e->st->s_abort, "socket error: unterminated line: %R", whole);
+                    Py_DECREF(whole);
+                }
+                return -1;
+            }
+            l->p = p;
+            l->len = len - 2;
+            l->consume = len;
+            l->in_buf = 1;
+            if (!span_safe(e) && line_own(e, l) < 0)
+                return -1;
+            if (log_line(e, '<', l->p, l->len) < 0) {
+                line_done(e, l);
+                return -1;
+            }
+            return 0;
+        }
+    }
+    {
+        PyObject *raw;
+        Py_buffer view;
+        if (OV(e, readline)) {
+            raw = call_method(self, e->st->names[OV_readline], NULL, 0);
+            e->dirty = 1;
+        } else {
+            raw = reader_readline(e->self, e->st);
+        }
+        if (raw == NULL)
+            return -1;
+        if (PyObject_GetBuffer(raw, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(raw);
+            return -1;
+        }
+        if (view.len == 0) {
+            PyBuffer_Release(&view);
+            Py_DECREF(raw);
+            raise_kindf(self, e->st->s_abort, "socket error: EOF");
+            return -1;
+        }
+        if (view.len < 2 || memcmp((char *)view.buf + view.len - 2, "\r\n", 2) != 0) {
+            PyBuffer_Release(&view);
+            raise_kindf(self, e->st->s_abort, "socket error: unterminated line: %R", raw);
+            Py_DECREF(raw);
+            return -1;
+        }
+        l->obj = bytes_of(view.buf, (size_t)view.len - 2);
+        PyBuffer_Release(&view);
+        Py_DECREF(raw);
+        if (l->obj == NULL)
+            return -1;
+        l->p = (const unsigned char *)PyBytes_AS_STRING(l->obj);
+        l->len = (size_t)PyBytes_GET_SIZE(l->obj);
+        if (log_line(e, '<', l->p, l->len) < 0) {
+            line_done(e, l);
+            return -1;
+        }
+        return 0;
+    }
+}
+
+/* self._get_line(), honouring an override. */
+static int
+next_line(engine *e, line_t *l)
+{
+    if (OV(e, _get_line)) {
+        PyObject *o = call_method((PyObject *)e->self, e->st->names[OV__get_line], NULL, 0);
+        memset(l, 0, sizeof(*l));
+        e->dirty = 1;
+        if (o == NULL)
+            return -1;
+        if (!PyBytes_Check(o)) {
+            PyErr_Format(PyExc_TypeError, "_get_line() must return bytes, not %.100s",
+                         Py_TYPE(o)->tp_name);
+            Py_DECREF(o);
+            return -1;
+        }
+        l->obj = o;
+        l->p = (const unsigned char *)PyBytes_AS_STRING(o);
+        l->len = (size_t)PyBytes_GET_SIZE(o);
+        return 0;
+    }
+    return get_line_internal(e, l);
+}
+
+PyObject *
+engine_get_line(engine *e)
+{
+    line_t l;
+    PyObject *res;
+    if (next_line(e, &l) < 0)
+        return NULL;
+    res = line_bytes(e, &l);
+    line_done(e, &l);
+    return res;
+}
+
+/* ------------------------------------------------------------------ */
+/* Untagged store                                                      */
+/* ------------------------------------------------------------------ */
+
+int
+engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
+{
+    PyObject *lst;
+    if (OV(e, _append_untagged)) {
+        PyObject *a[2] = {typ, dat}, *r;
+        r = call_method((PyObject *)e->self, e->st->names[OV__append_untagged], a, 2);
+        e->dirty = 1;
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+        return 0;
+    }
+    if (dat == Py_None)
+        dat = e->st->b_empty;
+    if (ensure_fresh(e) < 0)
+        return -1;
+    if (e->debug >= 5) {
+        PyObject *cur, *n;
+        Py_ssize_t len;
+        int r;
+        cur = PyObject_CallMethodObjArgs(e->ur, e->st->s_get, typ, e->st->s_empty_str, NULL);
+        if (cur == NULL)
+            return -1;
+        len = PyObject_Length(cur);
+        Py_DECREF(cur);
+        if (len < 0)
+            return -1;
+        n = PyLong_FromSsize_t(len);
+        if (n == NULL)
+            return -1;
+        r = engine_mesgf(e, "untagged_responses[%S] %S += [\"%R\"]", typ, n, dat);
+        Py_DECREF(n);
+        if (r < 0 || ensure_fresh(e) < 0)
+            return -1;
+    }
+    if (PyDict_CheckExact(e->ur)) {
+        lst = PyDict_GetItemWithError(e->ur, typ); /* borrowed */
+        if (lst != NULL) {
+            if (PyList_CheckExact(lst))
+                return PyList_Append(lst, dat);
+            Py_INCREF(lst);
+            {
+                PyObject *r = PyObject_CallMethod(lst, "append", "(O)", dat);
+                Py_DECREF(lst);
+                e->dirty = 1;
+                if (r == NULL)
+                    return -1;
+                Py_DECREF(r);
+                return 0;
+            }
+        }
+        if (PyErr_Occurred())
+            return -1;
+    } else {
+        int has = PySequence_Contains(e->ur, typ);
+        e->dirty = 1;
+        if (has < 0)
+            return -1;
+        if (has) {
+            PyObject *r;
+            lst = PyObject_GetItem(e->ur, typ);
+            if (lst == NULL)
+                return -1;
+            r = PyObject_CallMethod(lst, "append", "(O)", dat);
+            Py_DECREF(lst);
+            if (r == NULL)
+                return -1;
+            Py_DECREF(r);
+            return 0;
+        }
+    }
+    lst = PyList_New(1);
+    if (lst == NULL)
+        return -1;
+    PyList_SET_ITEM(lst, 0, Py_NewRef(dat));
+    if (PyObject_SetItem(e->ur, typ, lst) < 0) {
+        Py_DECREF(lst);
+        return -1;
+    }
+    Py_DECREF(lst);
+    return 0;
+}
+
+static int
+check_bye_internal(engine *e)
+{
+    PyObject *bye, *last, *msg;
+    int t;
+    if (ensure_fresh(e) < 0)
+        return -1;
+    if (PyDict_CheckExact(e->ur)) {
+        bye = PyDict_GetItemWithError(e->ur, e->st->s_BYE);
+        if (bye == NULL)
+            return PyErr_Occurred() ? -1 : 0;
+        Py_INCREF(bye);
+    } else {
+        bye = PyObject_CallMethodObjArgs(e->ur, e->st->s_get, e->st->s_BYE, NULL);
+        e->dirty = 1;
+        if (bye == NULL)
+            return -1;
+    }
+    t = PyObject_IsTrue(bye);
+    if (t <= 0) {
+        Py_DECREF(bye);
+        return t;
+    }
+    last = PySequence_GetItem(bye, -1);
+    Py_DECREF(bye);
+    if (last == NULL)
+        return -1;
+    {
+        PyObject *enc = PyObject_GetAttr((PyObject *)e->self, e->st->s_encoding);
+        if (enc == NULL) {
+            Py_DECREF(last);
+            return -1;
+        }
+        msg = PyObject_CallMethod(last, "decode", "Os", enc, "replace");
+        Py_DECREF(enc);
+    }
+    Py_DECREF(last);
+    if (msg == NULL)
+        return -1;
+    raise_kind((PyObject *)e->self, e->st->s_abort, msg);
+    Py_DECREF(msg);
+    return -1;
+}
+
+int
+engine_check_bye(engine *e)
+{
+    if (OV(e, _check_bye)) {
+        PyObject *r = call_method((PyObject *)e->self, e->st->names[OV__check_bye], NULL, 0);
+        e->dirty = 1;
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+        return 0;
+    }
+    return check_bye_internal(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* _get_response                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Read literal `size` (the digits at dat[off:len-1]) and return its data. */
+static PyObject *
+read_literal(engine *e, PyObject *dat, size_t digits_off, uint64_t size)
+{
+    PyObject *n = NULL, *data;
+    if (e->debug >= 4 || OV(e, read)) {
+        /* int(size) exactly as imaplib builds it, for messages and read(). */
+        PyObject *digits = PyUnicode_DecodeASCII(PyBytes_AS_STRING(dat) + digits_off,
+                                                 PyBytes_GET_SIZE(dat) - (Py_ssize_t)digits_off - 1,
+                                                 NULL);
+        if (digits == NULL)
+            return NULL;
+        n = PyLong_FromUnicodeObject(digits, 10);
+        Py_DECREF(digits);
+        if (n == NULL)
+            return NULL;
+        if (e->debug >= 4 && engine_mesgf(e, "read literal size %S", n) < 0) {
+            Py_DECREF(n);
+            return NULL;
+        }
+    }
+    if (OV(e, read)) {
+        data = call_method((PyObject *)e->self, e->st->names[OV_read], &n, 1);
+        e->dirty = 1;
+    } else {
+        int fast = reader_select(e);
+        data = fast < 0 ? NULL : reader_literal(e, size);
+    }
+    Py_XDECREF(n);
+    return data;
+}
+
+/* The literal loop of an untagged response: append (dat, literal) tuples
+ * while dat ends in {N}, then the final dat.  Steals `dat`. */
+static int
+untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
+{
+    uint64_t size;
+    size_t off;
+    *last_dat = NULL;
+    while (imapc_literal_size((const unsigned char *)PyBytes_AS_STRING(dat),
+                              (size_t)PyBytes_GET_SIZE(dat), &size, &off)) {
+        PyObject *data, *tup;
+        line_t l;
+        if (e->debug >= 5) {
+            PyObject *g = Py_BuildValue("(N)", bytes_of((const unsigned char *)PyBytes_AS_STRING(dat) + off,
+                                                        (size_t)PyBytes_GET_SIZE(dat) - off - 1));
+            int r = g ? log_match(e, 1, "Literal", g) : -1;
+            Py_XDECREF(g);
+            if (r < 0)
+                goto error;
+        }
+        data = read_literal(e, dat, off, size);
+        if (data == NULL)
+            goto error;
+        tup = PyTuple_New(2);
+        if (tup == NULL) {
+            Py_DECREF(data);
+            goto error;
+        }
+        PyTuple_SET_ITEM(tup, 0, dat); /* steals */
+        PyTuple_SET_ITEM(tup, 1, data);
+        dat = NULL;
+        if (engine_append_untagged(e, typ, tup) < 0) {
+            Py_DECREF(tup);
+            return -1;
+        }
+        Py_DECREF(tup);
+        if (next_line(e, &l) < 0)
+            return -1;
+        dat = line_bytes(e, &l);
+        line_done(e, &l);
+        if (dat == NULL)
+            return -1;
+    }
+    if (engine_append_untagged(e, typ, dat) < 0)
+        goto error;
+    *last_dat = dat;
+    return 0;
+error:
+    Py_XDECREF(dat);
+    return -1;
+}
+
+/* Response codes at the start of an OK/NO/BAD text are filed under their
+ * own name ([READ-WRITE] -> untagged_responses['READ-WRITE']).  Updates
+ * *typ to the code's name, as imaplib does before its debug message. */
+static int
+response_code(engine *e, PyObject **typ, PyObject *dat)
+{
+    imapc_span ctype, cdata;
+    const unsigned char *p;
+    PyObject *ntyp, *val;
+    int r;
+    if (*typ != e->st->s_OK && *typ != e->st->s_NO && *typ != e->st->s_BAD) {
+        /* Interned, but compare by value in case of a foreign str. */
+        if (!PyUnicode_Check(*typ) || !(PyUnicode_Compare(*typ, e->st->s_OK) == 0
+                                        || PyUnicode_Compare(*typ, e->st->s_NO) == 0
+                                        || PyUnicode_Compare(*typ, e->st->s_BAD) == 0))
+            return 0;
+    }
+    p = (const unsigned char *)PyBytes_AS_STRING(dat);
+    if (!imapc_resp_code(p, (size_t)PyBytes_GET_SIZE(dat), &ctype, &cdata))
+        return 0;
+    if (e->debug >= 5) {
+        PyObject *g = Py_BuildValue("(NNN)", span_obj(p, &ctype), span_obj_sp(p, &cdata),
+                                    span_obj(p, &cdata));
+        r = g ? log_match(e, 0, "Response_code", g) : -1;
+        Py_XDECREF(g);
+        if (r < 0)
+            return -1;
+    }
+    ntyp = typ_str(e, p + ctype.off, ctype.len);
+    if (ntyp == NULL)
+        return -1;
+    Py_SETREF(*typ, ntyp);
+    val = span_obj(p, &cdata);
+    if (val == NULL)
+        return -1;
+    r = engine_append_untagged(e, *typ, val);
+    Py_DECREF(val);
+    return r;
+}
+
+/* One response: 1 (resp in *resp_out if asked), 0 for a continuation
+ * (imaplib returns None), -1 on error. */
+static int
+get_response(engine *e, PyObject **resp_out)
+{
+    PyObject *self = (PyObject *)e->self, *typ = NULL, *dat = NULL, *resp = NULL;
+    line_t l;
+    imapc_resp r;
+    const unsigned char *p;
+
+    if (resp_out)
+        *resp_out = NULL;
+    if (ensure_fresh(e) < 0)
+        return -1;
+    if (e->tagpre == NULL) {
+        e->tagpre = PyObject_GetAttr(self, e->st->s_tagpre);
+        if (e->tagpre == NULL)
+            return -1;
+        if (!PyBytes_Check(e->tagpre)) {
+            PyErr_SetString(PyExc_TypeError, "tagpre must be bytes");
+            return -1;
+        }
+    }
+    if (next_line(e, &l) < 0)
+        return -1;
+    if (resp_out || e->debug >= 1) {
+        /* The caller (or a debug message) wants the line itself. */
+        if ((resp = line_bytes(e, &l)) == NULL)
+            goto error;
+    }
+    p = l.p;
+    imapc_resp_classify(p, l.len, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
+                        (size_t)PyBytes_GET_SIZE(e->tagpre), &r);
+
+    switch (r.kind) {
+    case IMAPC_RESP_TAGGED: {
+        PyObject *tag = bytes_of(p + r.tag.off, r.tag.len), *lst, *val;
+        int has;
+        if (tag == NULL)
+            goto error;
+        if (e->debug >= 5) {
+            PyObject *g = Py_BuildValue("(ONN)", tag, bytes_of(p + r.type.off, r.type.len),
+                                        bytes_of(p + r.text.off, r.text.len));
+            int rr = g ? log_match(e, 1, "tagre", g) : -1;
+            Py_XDECREF(g);
+            if (rr < 0 || ensure_fresh(e) < 0) {
+                Py_DECREF(tag);
+                goto error;
+            }
+            p = l.p;
+        }
+        has = PyDict_CheckExact(e->tc) ? PyDict_Contains(e->tc, tag) : PySequence_Contains(e->tc, tag);
+        if (has <= 0) {
+            Py_DECREF(tag);
+            if (has == 0) {
+                if (resp == NULL)
+                    resp = line_bytes(e, &l);
+                if (resp != NULL)
+                    raise_kindf(self, e->st->s_abort, "unexpected tagged response: %R", resp);
+            }
+            goto error;
+        }
+        typ = typ_str(e, p + r.type.off, r.type.len);
+        dat = bytes_of(p + r.text.off, r.text.len);
+        line_done(e, &l);
+        lst = dat ? PyList_New(1) : NULL;
+        if (typ == NULL || lst == NULL) {
+            Py_DECREF(tag);
+            goto error;
+        }
+        PyList_SET_ITEM(lst, 0, Py_NewRef(dat));
+        val = PyTuple_Pack(2, typ, lst);
+        Py_DECREF(lst);
+        if (val == NULL || PyObject_SetItem(e->tc, tag, val) < 0) {
+            Py_XDECREF(val);
+            Py_DECREF(tag);
+            goto error;
+        }
+        Py_DECREF(val);
+        Py_DECREF(tag);
+        break;
+    }
+    case IMAPC_RESP_UNTAGGED:
+    case IMAPC_RESP_STATUS: {
+        PyObject *last;
+        if (e->debug >= 5) {
+            PyObject *g;
+            int rr;
+            if (r.kind == IMAPC_RESP_UNTAGGED)
+                g = Py_BuildValue("(NNN)", bytes_of(p + r.type.off, r.type.len),
+                                  span_obj_sp(p, &r.text), span_obj(p, &r.text));
+            else
+                g = Py_BuildValue("(NNNN)", bytes_of(p + r.num.off, r.num.len),
+                                  bytes_of(p + r.type.off, r.type.len), span_obj_sp(p, &r.text),
+                                  span_obj(p, &r.text));
+            rr = g ? log_match(e, r.kind == IMAPC_RESP_STATUS,
+                               r.kind == IMAPC_RESP_STATUS ? "Untagged_status" : "Untagged_response",
+                               g)
+                   : -1;
+            Py_XDECREF(g);
+            if (rr < 0)
+                goto error;
+            p = l.p;
+        }
+        typ = typ_str(e, p + r.type.off, r.type.len);
+        if (typ == NULL)
+            goto error;
+        if (r.kind == IMAPC_RESP_UNTAGGED) {
+            dat = r.text.present ? bytes_of(p + r.text.off, r.text.len) : Py_NewRef(e->st->b_empty);
+        } else if (r.text.present && r.text.len > 0) {
+            /* dat + b' ' + data2: the number, a space and the rest. */
+            dat = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(r.num.len + 1 + r.text.len));
+            if (dat != NULL) {
+                char *d = PyBytes_AS_STRING(dat);
+                memcpy(d, p + r.num.off, r.num.len);
+                d[r.num.len] = ' ';
+                memcpy(d + r.num.len + 1, p + r.text.off, r.text.len);
+            }
+        } else {
+            dat = bytes_of(p + r.num.off, r.num.len);
+        }
+        line_done(e, &l);
+        if (dat == NULL)
+            goto error;
+        if (untagged_literals(e, typ, dat, &last) < 0) {
+            dat = NULL;
+            goto error;
+        }
+        dat = last;
+        break;
+    }
+    case IMAPC_RESP_CONTINUATION: {
+        PyObject *cont;
+        int rr;
+        if (e->debug >= 5) {
+            PyObject *g = Py_BuildValue("(NN)", span_obj_sp(p, &r.text), span_obj(p, &r.text));
+            rr = g ? log_match(e, 0, "Continuation", g) : -1;
+            Py_XDECREF(g);
+            if (rr < 0)
+                goto error;
+            p = l.p;
+        }
+        cont = span_obj(p, &r.text);
+        line_done(e, &l);
+        if (cont == NULL)
+            goto error;
+        rr = PyObject_SetAttr(self, e->st->s_continuation_response, cont);
+        Py_DECREF(cont);
+        if (rr < 0)
+            goto error;
+        Py_XDECREF(resp);
+        return 0;
+    }
+    default:
+        if (resp == NULL)
+            resp = line_bytes(e, &l);
+        line_done(e, &l);
+        if (resp != NULL)
+            raise_kindf(self, e->st->s_abort, "unexpected response: %R", resp);
+        goto error;
+    }
+
+    if (response_code(e, &typ, dat) < 0)
+        goto error;
+    if (e->debug >= 1) {
+        const char *t = PyUnicode_AsUTF8(typ);
+        if (t == NULL)
+            goto error;
+        if ((strcmp(t, "NO") == 0 || strcmp(t, "BAD") == 0 || strcmp(t, "BYE") == 0)
+            && engine_mesgf(e, "%U response: %R", typ, dat) < 0)
+            goto error;
+    }
+    Py_DECREF(typ);
+    Py_DECREF(dat);
+    if (resp_out)
+        *resp_out = resp;
+    else
+        Py_XDECREF(resp);
+    return 1;
+error:
+    line_done(e, &l);
+    Py_XDECREF(typ);
+    Py_XDECREF(dat);
+    Py_XDECREF(resp);
+    return -1;
+}
+
+/* self._get_response(): 1/0/-1 as get_response, through an override. */
+static int
+call_get_response(engine *e, PyObject **resp_out)
+{
+    if (OV(e, _get_response)) {
+        PyObject *r = call_method((PyObject *)e->self, e->st->names[OV__get_response], NULL, 0);
+        int t;
+        e->dirty = 1;
+        if (r == NULL)
+            return -1;
+        t = PyObject_IsTrue(r);
+        if (resp_out)
+            *resp_out = r;
+        else
+            Py_DECREF(r);
+        if (t < 0) {
+            if (resp_out)
+                Py_CLEAR(*resp_out);
+            return -1;
+        }
+        return t;
+    }
+    return get_response(e, resp_out);
+}
+
+PyObject *
+engine_get_response(engine *e)
+{
+    PyObject *resp;
+    int r = get_response(e, &resp);
+    if (r < 0)
+        return NULL;
+    if (r == 0)
+        Py_RETURN_NONE;
+    return resp;
+}
+
+/* ------------------------------------------------------------------ */
+/* _get_tagged_response                                                */
+/* ------------------------------------------------------------------ */
+
+static int
+matches_self_attr(engine *e, PyObject *kind_name)
+{
+    PyObject *cls = PyObject_GetAttr((PyObject *)e->self, kind_name);
+    int m;
+    if (cls == NULL)
+        return -1;
+    m = PyErr_ExceptionMatches(cls);
+    Py_DECREF(cls);
+    return m;
+}
+
+int
+engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
+{
+    PyObject *self = (PyObject *)e->self;
+    for (;;) {
+        PyObject *result;
+        int r;
+        if (ensure_fresh(e) < 0)
+            return -1;
+        result = PyObject_GetItem(e->tc, tag);
+        if (result == NULL)
+            return -1;
+        if (result != Py_None) {
+            if (PyObject_DelItem(e->tc, tag) < 0) {
+                Py_DECREF(result);
+                return -1;
+            }
+            *out = result;
+            return 0;
+        }
+        Py_DECREF(result);
+        if (expect_bye) {
+            PyObject *bye = PyObject_CallMethodObjArgs(e->ur, e->st->s_pop, e->st->s_BYE, Py_None, NULL);
+            if (bye == NULL)
+                return -1;
+            if (bye != Py_None) {
+                *out = Py_BuildValue("(ON)", e->st->s_BYE, bye);
+                return *out ? 0 : -1;
+            }
+            Py_DECREF(bye);
+        }
+        if (engine_check_bye(e) < 0)
+            return -1;
+        r = call_get_response(e, NULL);
+        if (r < 0) {
+            /* except self.abort: print the interaction log at debug >= 1 */
+            int m = matches_self_attr(e, e->st->s_abort);
+            if (m > 0 && e->debug >= 1) {
+                PyObject *exc = exc_take(), *pr;
+                pr = PyObject_CallMethod(self, "print_log", NULL);
+                e->dirty = 1;
+                if (pr == NULL) {
+                    PyObject *exc2 = exc_take();
+                    PyException_SetContext(exc2, exc);
+                    exc_give(exc2);
+                    return -1;
+                }
+                Py_DECREF(pr);
+                exc_give(exc);
+            }
+            return -1;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+static int
+do_send(engine *e, PyObject *data)
+{
+    PyObject *r;
+    if (OV(e, send)) {
+        r = call_method((PyObject *)e->self, e->st->names[OV_send], &data, 1);
+        e->dirty = 1;
+    } else {
+        PyObject *sock;
+        if (PySys_Audit("imaplib.send", "OO", (PyObject *)e->self, data) < 0)
+            return -1;
+        sock = PyObject_GetAttr((PyObject *)e->self, e->st->s_sock);
+        if (sock == NULL)
+            return -1;
+        r = PyObject_CallMethodOneArg(sock, e->st->s_sendall, data);
+        Py_DECREF(sock);
+    }
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Below this size a literal and its CRLF go out in one write: two small
+ * writes stall on Nagle + delayed ACK for ~40 ms per APPEND. */
+#define JOIN_LITERAL_MAX ((Py_ssize_t)8 << 20)
+
+/* send(literal); send(CRLF) -- as one write when nothing overrides send. */
+static int
+send_literal(engine *e, PyObject *literal)
+{
+    Py_buffer view;
+    PyObject *joined, *sock, *r;
+    if (OV(e, send) || !PyObject_CheckBuffer(literal))
+        return do_send(e, literal) < 0 ? -1 : do_send(e, e->st->b_crlf);
+    if (PyObject_GetBuffer(literal, &view, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (view.len > JOIN_LITERAL_MAX) {
+        PyBuffer_Release(&view);
+        return do_send(e, literal) < 0 ? -1 : do_send(e, e->st->b_crlf);
+    }
+    if (PySys_Audit("imaplib.send", "OO", (PyObject *)e->self, literal) < 0
+        || PySys_Audit("imaplib.send", "OO", (PyObject *)e->self, e->st->b_crlf) < 0) {
+        PyBuffer_Release(&view);
+        return -1;
+    }
+    joined = PyBytes_FromStringAndSize(NULL, view.len + 2);
+    if (joined == NULL) {
+        PyBuffer_Release(&view);
+        return -1;
+    }
+    memcpy(PyBytes_AS_STRING(joined), view.buf, (size_t)view.len);
+    memcpy(PyBytes_AS_STRING(joined) + view.len, "\r\n", 2);
+    PyBuffer_Release(&view);
+    sock = PyObject_GetAttr((PyObject *)e->self, e->st->s_sock);
+    if (sock == NULL) {
+        Py_DECREF(joined);
+        return -1;
+    }
+    r = PyObject_CallMethodOneArg(sock, e->st->s_sendall, joined);
+    Py_DECREF(sock);
+    Py_DECREF(joined);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* except OSError as val: raise self.abort('socket error: %s' % val) */
+static void
+wrap_oserror(engine *e)
+{
+    PyObject *exc, *newexc;
+    if (!PyErr_ExceptionMatches(PyExc_OSError))
+        return;
+    exc = exc_take();
+    raise_kindf((PyObject *)e->self, e->st->s_abort, "socket error: %S", exc);
+    newexc = exc_take();
+    if (newexc != NULL) {
+        PyException_SetContext(newexc, exc);
+        exc_give(newexc);
+    } else {
+        Py_DECREF(exc);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* _command                                                            */
+/* ------------------------------------------------------------------ */
+
+static PyObject *
+encode_str(PyObject *s, PyObject *enc)
+{
+    /* bytes(arg, self._encoding) */
+    return PyObject_CallFunctionObjArgs((PyObject *)&PyBytes_Type, s, enc, NULL);
+}
+
+/* Append b' ' + arg to the command line being built. */
+static int
+append_arg(PyObject **data, PyObject *arg, int space)
+{
+    Py_buffer view;
+    Py_ssize_t old = PyBytes_GET_SIZE(*data);
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytes", Py_TYPE(arg)->tp_name);
+        return -1;
+    }
+    if (imapc_arg_ctl(view.buf, (size_t)view.len) >= 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "Control characters not allowed in commands");
+        return -1;
+    }
+    if (_PyBytes_Resize(data, old + space + view.len) < 0) {
+        PyBuffer_Release(&view);
+        return -1;
+    }
+    if (space)
+        PyBytes_AS_STRING(*data)[old] = ' ';
+    memcpy(PyBytes_AS_STRING(*data) + old + space, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+static PyObject *
+command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *self = (PyObject *)e->self;
+    modstate *st = e->st;
+    PyObject *commands = NULL, *allowed = NULL, *state = NULL, *tag = NULL, *enc = NULL,
+             *data = NULL, *literal = NULL, *literator = NULL, *bname = NULL;
+    Py_ssize_t i;
+    int has;
+
+    if (!(commands = ns_get(st, "Commands")) || !(allowed = PyObject_GetItem(commands, name))
+        || !(state = PyObject_GetAttr(self, st->s_state)))
+        goto error;
+    has = PySequence_Contains(allowed, state);
+    if (has < 0)
+        goto error;
+    if (!has) {
+        PyObject *sep = PyUnicode_FromString(", "), *joined;
+        if (PyObject_SetAttr(self, st->s_literal, Py_None) < 0 || sep == NULL) {
+            Py_XDECREF(sep);
+            goto error;
+        }
+        joined = PyUnicode_Join(sep, allowed);
+        Py_DECREF(sep);
+        if (joined == NULL)
+            goto error;
+        raise_kindf(self, st->s_error, "command %S illegal in state %S, only allowed in states %S",
+                    name, state, joined);
+        Py_DECREF(joined);
+        goto error;
+    }
+    if (engine_refresh(e) < 0)
+        goto error;
+    {
+        PyObject *drop[3] = {st->s_OK, st->s_NO, st->s_BAD};
+        for (i = 0; i < 3; i++) {
+            has = PySequence_Contains(e->ur, drop[i]);
+            if (has < 0 || (has && PyObject_DelItem(e->ur, drop[i]) < 0))
+                goto error;
+        }
+        has = PySequence_Contains(e->ur, st->s_READ_ONLY);
+        if (has < 0)
+            goto error;
+        if (has) {
+            PyObject *ro = PyObject_GetAttr(self, st->s_is_readonly);
+            int t = ro ? PyObject_IsTrue(ro) : -1;
+            Py_XDECREF(ro);
+            if (t < 0)
+                goto error;
+            if (!t) {
+                raise_kindf(self, st->s_readonly, "mailbox status changed to READ-ONLY");
+                goto error;
+            }
+        }
+    }
+    tag = call_method(self, st->names[OV__new_tag], NULL, 0);
+    if (tag == NULL)
+        goto error;
+    e->dirty = 1;
+    if (!(enc = PyObject_GetAttr(self, st->s_encoding)) || !(bname = encode_str(name, enc)))
+        goto error;
+    data = PyNumber_Add(tag, st->b_space);
+    if (data == NULL || !PyBytes_CheckExact(data)) {
+        if (data != NULL)
+            PyErr_SetString(PyExc_TypeError, "tag must be bytes");
+        goto error;
+    }
+    if (append_arg(&data, bname, 0) < 0)
+        goto error;
+    for (i = 0; i < nargs; i++) {
+        PyObject *arg = args[i];
+        int r;
+        if (arg == Py_None)
+            continue;
+        if (PyUnicode_Check(arg)) {
+            PyObject *b = encode_str(arg, enc);
+            if (b == NULL)
+                goto error;
+            r = append_arg(&data, b, 1);
+            Py_DECREF(b);
+        } else {
+            r = append_arg(&data, arg, 1);
+        }
+        if (r < 0)
+            goto error;
+    }
+    literal = PyObject_GetAttr(self, st->s_literal);
+    if (literal == NULL)
+        goto error;
+    if (literal != Py_None) {
+        if (PyObject_SetAttr(self, st->s_literal, Py_None) < 0)
+            goto error;
+        if (Py_IS_TYPE(literal, &PyMethod_Type)) {
+            /* type(literal) is type(self._command): a bound method is a
+             * generator of continuation answers (AUTHENTICATE). */
+            literator = Py_NewRef(literal);
+        } else {
+            Py_ssize_t n = PyObject_Length(literal);
+            PyObject *suffix, *bsuffix;
+            if (n < 0)
+                goto error;
+            suffix = PyUnicode_FromFormat(" {%zd}", n);
+            if (suffix == NULL)
+                goto error;
+            bsuffix = encode_str(suffix, enc);
+            Py_DECREF(suffix);
+            if (bsuffix == NULL)
+                goto error;
+            PyBytes_ConcatAndDel(&data, bsuffix);
+            if (data == NULL)
+                goto error;
+        }
+    }
+    if (log_line(e, '>', (const unsigned char *)PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data)) < 0)
+        goto error;
+    {
+        /* data + CRLF */
+        Py_ssize_t n = PyBytes_GET_SIZE(data);
+        if (_PyBytes_Resize(&data, n + 2) < 0)
+            goto error;
+        memcpy(PyBytes_AS_STRING(data) + n, "\r\n", 2);
+    }
+    if (do_send(e, data) < 0) {
+        wrap_oserror(e);
+        goto error;
+    }
+    if (literal == Py_None)
+        goto done;
+    for (;;) {
+        int r;
+        while ((r = call_get_response(e, NULL)) > 0) {
+            PyObject *res;
+            int t;
+            if (ensure_fresh(e) < 0)
+                goto error;
+            res = PyObject_GetItem(e->tc, tag);
+            if (res == NULL)
+                goto error;
+            t = PyObject_IsTrue(res);
+            Py_DECREF(res);
+            if (t < 0)
+                goto error;
+            if (t)
+                goto done; /* BAD/NO before the continuation */
+        }
+        if (r < 0)
+            goto error;
+        if (literator != NULL) {
+            PyObject *cont = PyObject_GetAttr(self, st->s_continuation_response), *nl;
+            if (cont == NULL)
+                goto error;
+            nl = PyObject_CallOneArg(literator, cont);
+            Py_DECREF(cont);
+            e->dirty = 1;
+            if (nl == NULL)
+                goto error;
+            Py_SETREF(literal, nl);
+        }
+        if (e->debug >= 4) {
+            Py_ssize_t n = PyObject_Length(literal);
+            if (n < 0 || engine_mesgf(e, "write literal size %zd", n) < 0)
+                goto error;
+        }
+        if (send_literal(e, literal) < 0) {
+            wrap_oserror(e);
+            goto error;
+        }
+        if (literator == NULL)
+            break;
+    }
+done:
+    Py_XDECREF(commands);
+    Py_XDECREF(allowed);
+    Py_XDECREF(state);
+    Py_XDECREF(enc);
+    Py_XDECREF(bname);
+    Py_XDECREF(data);
+    Py_XDECREF(literal);
+    Py_XDECREF(literator);
+    return tag;
+error:
+    Py_CLEAR(tag);
+    goto done;
+}
+
+/* ------------------------------------------------------------------ */
+/* _command_complete                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Re-raise the current self.abort / self.error as
+ * kind('command: NAME => <message>'), chained like `raise` in `except`. */
+static void
+rewrap(engine *e, PyObject *name)
+{
+    PyObject *self = (PyObject *)e->self, *exc, *newexc;
+    int is_abort = matches_self_attr(e, e->st->s_abort), is_error;
+    if (is_abort < 0)
+        return;
+    is_error = is_abort ? 1 : matches_self_attr(e, e->st->s_error);
+    if (is_error <= 0)
+        return;
+    exc = exc_take();
+    raise_kindf(self, is_abort ? e->st->s_abort : e->st->s_error, "command: %S => %S", name, exc);
+    newexc = exc_take();
+    if (newexc != NULL) {
+        PyException_SetContext(newexc, exc);
+        exc_give(newexc);
+    } else {
+        Py_DECREF(exc);
+    }
+}
+
+static PyObject *
+command_complete_impl(engine *e, PyObject *name, PyObject *tag)
+{
+    PyObject *self = (PyObject *)e->self, *result = NULL, *typ, *data, *seq;
+    int logout = PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "LOGOUT") == 0;
+    if (!logout && engine_check_bye(e) < 0)
+        return NULL;
+    if (engine_get_tagged(e, tag, logout, &result) < 0) {
+        rewrap(e, name);
+        return NULL;
+    }
+    seq = PySequence_Tuple(result);
+    Py_DECREF(result);
+    if (seq == NULL)
+        return NULL;
+    if (PyTuple_GET_SIZE(seq) != 2) {
+        PyErr_Format(PyExc_ValueError, "%s values to unpack (expected 2)",
+                     PyTuple_GET_SIZE(seq) < 2 ? "not enough" : "too many");
+        Py_DECREF(seq);
+        return NULL;
+    }
+    if (!logout && engine_check_bye(e) < 0) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    typ = PyTuple_GET_ITEM(seq, 0);
+    data = PyTuple_GET_ITEM(seq, 1);
+    if (PyUnicode_Check(typ) && PyUnicode_CompareWithASCIIString(typ, "BAD") == 0) {
+        raise_kindf(self, e->st->s_error, "%S command error: %S %S", name, typ, data);
+        Py_DECREF(seq);
+        return NULL;
+    }
+    return seq;
+}
+
+/* ------------------------------------------------------------------ */
+/* Python-visible methods                                              */
+/* ------------------------------------------------------------------ */
+
+/* Run `body` inside the engine: context set up, thread guard held. */
+#define ENGINE_BEGIN(self_)                                                    \
+    engine e;                                                                  \
+    PyObject *res_ = NULL;                                                     \
+    if (busy_enter((IMAP4Object *)(self_)) < 0)                                \
+        return NULL;                                                           \
+    if (engine_init(&e, (IMAP4Object *)(self_)) < 0)                           \
+        goto end_;
+
+#define ENGINE_END()                                                           \
+    end_:                                                                      \
+    engine_fini(&e);                                                           \
+    busy_leave(e.self);                                                        \
+    return res_;
+
+static PyObject *
+m_get_line(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    ENGINE_BEGIN(self)
+    {
+        line_t l;
+        if (get_line_internal(&e, &l) == 0) {
+            res_ = line_bytes(&e, &l);
+            line_done(&e, &l);
+        }
+    }
+    ENGINE_END()
+}
+
+static PyObject *
+m_get_response(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    ENGINE_BEGIN(self)
+    res_ = engine_get_response(&e);
+    ENGINE_END()
+}
+
+static PyObject *
+m_get_tagged_response(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"tag", "expect_bye", NULL};
+    PyObject *tag, *expect = Py_False;
+    int eb;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:_get_tagged_response", kwlist, &tag, &expect))
+        return NULL;
+    eb = PyObject_IsTrue(expect);
+    if (eb < 0)
+        return NULL;
+    {
+        ENGINE_BEGIN(self)
+        if (engine_get_tagged(&e, tag, eb, &res_) < 0)
+            res_ = NULL;
+        ENGINE_END()
+    }
+}
+
+static PyObject *
+m_command(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "_command() missing 1 required positional argument: 'name'");
+        return NULL;
+    }
+    {
+        ENGINE_BEGIN(self)
+        res_ = command_impl(&e, args[0], args + 1, nargs - 1);
+        ENGINE_END()
+    }
+}
+
+static PyObject *
+m_command_complete(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "_command_complete() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    {
+        ENGINE_BEGIN(self)
+        res_ = command_complete_impl(&e, args[0], args[1]);
+        ENGINE_END()
+    }
+}
+
+/* _simple_command(name, *args): both halves through `self`, so either
+ * may be overridden (IMAPClient calls them itself). */
+static PyObject *
+m_simple_command(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    modstate *st = STATE(self);
+    PyObject *small[10], **stack = small, *tag, *res;
+    Py_ssize_t i;
+    if (st == NULL)
+        return NULL;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_simple_command() missing 1 required positional argument: 'name'");
+        return NULL;
+    }
+    if (nargs + 1 > (Py_ssize_t)(sizeof(small) / sizeof(small[0]))) {
+        stack = PyMem_New(PyObject *, (size_t)nargs + 1);
+        if (stack == NULL)
+            return PyErr_NoMemory();
+    }
+    stack[0] = self;
+    for (i = 0; i < nargs; i++)
+        stack[i + 1] = args[i];
+    tag = PyObject_VectorcallMethod(st->s_command, stack, (size_t)nargs + 1, NULL);
+    if (stack != small)
+        PyMem_Free(stack);
+    if (tag == NULL)
+        return NULL;
+    {
+        PyObject *a[2] = {args[0], tag};
+        res = call_method(self, st->s_command_complete, a, 2);
+    }
+    Py_DECREF(tag);
+    return res;
+}
+
+static PyObject *
+m_untagged_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    modstate *st = STATE(self);
+    PyObject *typ, *dat, *name, *ur, *data, *res;
+    int has;
+    if (st == NULL)
+        return NULL;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "_untagged_response() takes 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    typ = args[0];
+    dat = args[1];
+    name = args[2];
+    has = PyObject_RichCompareBool(typ, st->s_NO, Py_EQ);
+    if (has < 0)
+        return NULL;
+    if (has)
+        return PyTuple_Pack(2, typ, dat);
+    ur = PyObject_GetAttr(self, st->s_untagged_responses);
+    if (ur == NULL)
+        return NULL;
+    has = PySequence_Contains(ur, name);
+    if (has <= 0) {
+        Py_DECREF(ur);
+        if (has < 0)
+            return NULL;
+        return Py_BuildValue("(O[O])", typ, Py_None);
+    }
+    data = PyObject_CallMethodOneArg(ur, st->s_pop, name);
+    Py_DECREF(ur);
+    if (data == NULL)
+        return NULL;
+    {
+        PyObject *dv = PyObject_GetAttr(self, st->s_debug);
+        long debug = dv ? PyLong_AsLong(dv) : -1;
+        Py_XDECREF(dv);
+        if (debug == -1 && PyErr_Occurred())
+            PyErr_Clear();
+        if (debug >= 5) {
+            PyObject *msg = PyUnicode_FromFormat("untagged_responses[%S] => %S", name, data), *r;
+            if (msg == NULL) {
+                Py_DECREF(data);
+                return NULL;
+            }
+            r = call_method(self, st->names[OV__mesg], &msg, 1);
+            Py_DECREF(msg);
+            if (r == NULL) {
+                Py_DECREF(data);
+                return NULL;
+            }
+            Py_DECREF(r);
+        }
+    }
+    res = PyTuple_Pack(2, typ, data);
+    Py_DECREF(data);
+    return res;
+}
+
+static PyObject *
+m_append_untagged(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "_append_untagged() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    {
+        engine e;
+        PyObject *res = NULL;
+        if (engine_init(&e, (IMAP4Object *)self) < 0)
+            goto out;
+        e.ov &= ~(1u << OV__append_untagged); /* this *is* the method */
+        if (engine_append_untagged(&e, args[0], args[1]) == 0)
+            res = Py_NewRef(Py_None);
+    out:
+        engine_fini(&e);
+        return res;
+    }
+}
+
+static PyObject *
+m_check_bye(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    engine e;
+    PyObject *res = NULL;
+    if (engine_init(&e, (IMAP4Object *)self) == 0 && check_bye_internal(&e) == 0)
+        res = Py_NewRef(Py_None);
+    engine_fini(&e);
+    return res;
+}
+
+static PyObject *
+m_match(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    modstate *st = STATE(self);
+    PyObject *mo, *dv;
+    long debug;
+    if (st == NULL)
+        return NULL;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "_match() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    mo = PyObject_CallMethod(args[0], "match", "(O)", args[1]);
+    if (mo == NULL || PyObject_SetAttr(self, st->s_mo, mo) < 0) {
+        Py_XDECREF(mo);
+        return NULL;
+    }
+    dv = PyObject_GetAttr(self, st->s_debug);
+    debug = dv ? PyLong_AsLong(dv) : -1;
+    Py_XDECREF(dv);
+    if (debug == -1 && PyErr_Occurred())
+        PyErr_Clear();
+    if (mo != Py_None && debug >= 5) {
+        PyObject *pat = PyObject_GetAttr(args[0], st->s_pattern);
+        PyObject *groups = PyObject_CallMethod(mo, "groups", NULL), *msg = NULL, *r = NULL;
+        if (pat && groups)
+            msg = PyUnicode_FromFormat("\tmatched %R => %R", pat, groups);
+        if (msg)
+            r = call_method(self, st->names[OV__mesg], &msg, 1);
+        Py_XDECREF(pat);
+        Py_XDECREF(groups);
+        Py_XDECREF(msg);
+        if (r == NULL) {
+            Py_DECREF(mo);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    {
+        int ok = mo != Py_None;
+        Py_DECREF(mo);
+        return PyBool_FromLong(ok);
+    }
+}
+
+PyMethodDef imap4_engine_methods[] = {
+    {"_get_line", m_get_line, METH_NOARGS, "_get_line($self, /)\n--\n\n"},
+    {"_get_response", m_get_response, METH_NOARGS, "_get_response($self, /)\n--\n\n"},
+    {"_get_tagged_response", (PyCFunction)(void (*)(void))m_get_tagged_response,
+     METH_VARARGS | METH_KEYWORDS, "_get_tagged_response($self, /, tag, expect_bye=False)\n--\n\n"},
+    {"_command", (PyCFunction)(void (*)(void))m_command, METH_FASTCALL,
+     "_command($self, name, /, *args)\n--\n\n"},
+    {"_command_complete", (PyCFunction)(void (*)(void))m_command_complete, METH_FASTCALL,
+     "_command_complete($self, name, tag, /)\n--\n\n"},
+    {"_simple_command", (PyCFunction)(void (*)(void))m_simple_command, METH_FASTCALL,
+     "_simple_command($self, name, /, *args)\n--\n\n"},
+    {"_untagged_response", (PyCFunction)(void (*)(void))m_untagged_response, METH_FASTCALL,
+     "_untagged_response($self, typ, dat, name, /)\n--\n\n"},
+    {"_append_untagged", (PyCFunction)(void (*)(void))m_append_untagged, METH_FASTCALL,
+     "_append_untagged($self, typ, dat, /)\n--\n\n"},
+    {"_check_bye", m_check_bye, METH_NOARGS, "_check_bye($self, /)\n--\n\n"},
+    {"_match", (PyCFunction)(void (*)(void))m_match, METH_FASTCALL, "_match($self, cre, s, /)\n--\n\n"},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,456 @@
+/* imap4_reader.c - where received bytes come from.
+ *
+ * Who owns the bytes:
+ *  - Fast mode: `self.file` is a reader over `self.sock` (what open()
+ *    makes, or what IMAPClient's open()/starttls() make) and neither
+ *    `read` nor `readline` is overridden.  The engine then reads `sock`
+ *    directly with large recv_into() calls into its own buffer; the
+ *    `file` object is never read, so nobody else sees a partial state.
+ *  - File mode: `file` is something else (a test double, a wrapper): read
+ *    it exactly as imaplib does, file.readline(_MAXLINE + 1) and
+ *    file.read(n) -- the latter in growing chunks, never trusting n.
+ *  - Overridden read/readline: the engine calls them (imap4_engine.c).
+ * When `sock` or `file` is replaced (STARTTLS), bytes still buffered from
+ * the old connection are an error, never carried over (libetpan
+ * CVE-2020-15953): see reader_sync().
+ */
+#include "binding.h"
+
+#include <string.h>
+
+/* One recv_into() asks for at least this much: few system calls per MB. */
+#define RECV_CHUNK ((size_t)256 << 10)
+/* A literal's bytes object starts at most this far beyond what has
+ * arrived and then doubles: memory follows the data, not the {N} the
+ * server announced (CPython gh-119511). */
+#define LITERAL_STEP ((size_t)1 << 20)
+
+Py_ssize_t
+current_maxline(modstate *st, int *ok)
+{
+    PyObject *v = ns_get(st, "_MAXLINE");
+    Py_ssize_t n;
+    *ok = 0;
+    if (v == NULL)
+        return 0;
+    n = PyNumber_AsSsize_t(v, PyExc_OverflowError);
+    Py_DECREF(v);
+    if (n == -1 && PyErr_Occurred())
+        return 0;
+    *ok = 1;
+    return n;
+}
+
+void
+reader_reset(IMAP4Object *self)
+{
+    imapc_rbuf_clear(&self->rbuf);
+    Py_CLEAR(self->rsock);
+    Py_CLEAR(self->rfile);
+    Py_CLEAR(self->recv_into);
+    self->rfast = 0;
+    self->reof = 0;
+}
+
+/* Is `file` a buffered reader straight over `sock` (sock.makefile('rb'))? */
+static int
+file_reads_sock(modstate *st, PyObject *file, PyObject *sock)
+{
+    PyObject *raw, *inner;
+    int same;
+    if (file == Py_None || sock == Py_None)
+        return 0;
+    raw = PyObject_GetAttr(file, st->s_raw);
+    if (raw == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    inner = PyObject_GetAttr(raw, st->s__sock);
+    Py_DECREF(raw);
+    if (inner == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    same = inner == sock;
+    Py_DECREF(inner);
+    return same;
+}
+
+/* Pick up the current sock/file pair; 0 on success, -1 with an error. */
+static int
+reader_sync(IMAP4Object *self, modstate *st)
+{
+    PyObject *sock = PyObject_GetAttr((PyObject *)self, st->s_sock), *file;
+    if (sock == NULL)
+        return -1;
+    file = PyObject_GetAttr((PyObject *)self, st->s_file);
+    if (file == NULL) {
+        Py_DECREF(sock);
+        return -1;
+    }
+    if (sock == self->rsock && file == self->rfile) {
+        Py_DECREF(sock);
+        Py_DECREF(file);
+        return 0;
+    }
+    if (imapc_rbuf_avail(&self->rbuf) > 0) {
+        /* Bytes that arrived on the old transport (plaintext before
+         * STARTTLS completed) must not be read as if they came over the
+         * new one. */
+        size_t n = imapc_rbuf_avail(&self->rbuf);
+        imapc_rbuf_clear(&self->rbuf);
+        Py_DECREF(sock);
+        Py_DECREF(file);
+        raise_kindf((PyObject *)self, st->s_abort,
+                    "%zu unread bytes were buffered when the connection was replaced "
+                    "(data injected before STARTTLS?)",
+                    n);
+        return -1;
+    }
+    Py_XSETREF(self->rsock, sock);
+    Py_XSETREF(self->rfile, file);
+    Py_CLEAR(self->recv_into);
+    self->reof = 0;
+    self->rfast = file_reads_sock(st, file, sock);
+    if (self->rfast) {
+        self->recv_into = PyObject_GetAttr(sock, st->s_recv_into);
+        if (self->recv_into == NULL) {
+            PyErr_Clear();
+            self->rfast = 0;
+        }
+    }
+    return 0;
+}
+
+/* recv_into(dst[0:cap]) through a temporary memoryview; returns the byte
+ * count (0 at EOF) or -1.  The view is released before returning so no
+ * Python object keeps pointing into our memory. */
+static Py_ssize_t
+recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
+{
+    PyObject *mv, *n, *r;
+    Py_ssize_t got;
+    if (cap > (size_t)PY_SSIZE_T_MAX)
+        cap = (size_t)PY_SSIZE_T_MAX;
+    mv = PyMemoryView_FromMemory(dst, (Py_ssize_t)cap, PyBUF_WRITE);
+    if (mv == NULL)
+        return -1;
+    n = PyObject_CallOneArg(self->recv_into, mv);
+    {
+        /* A timeout or reset stays the error the caller sees. */
+        PyObject *exc = n == NULL ? exc_take() : NULL;
+        r = PyObject_CallMethodNoArgs(mv, st->s_release);
+        Py_DECREF(mv);
+        if (r == NULL) {
+            Py_XDECREF(n);
+            Py_XDECREF(exc);
+            return -1;
+        }
+        Py_DECREF(r);
+        if (exc != NULL) {
+            exc_give(exc);
+            return -1;
+        }
+    }
+    if (n == Py_None) {
+        /* A non-blocking socket with nothing to read. */
+        Py_DECREF(n);
+        PyErr_SetString(PyExc_BlockingIOError, "no data available on a non-blocking socket");
+        return -1;
+    }
+    got = PyLong_AsSsize_t(n);
+    Py_DECREF(n);
+    if (got < 0 || (size_t)got > cap) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_OSError, "recv_into() returned an invalid count");
+        return -1;
+    }
+    return got;
+}
+
+static int
+fill(IMAP4Object *self, modstate *st)
+{
+    size_t space;
+    unsigned char *dst = imapc_rbuf_reserve(&self->rbuf, RECV_CHUNK, &space);
+    Py_ssize_t got;
+    if (dst == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    got = recv_into_mem(self, st, (char *)dst, space);
+    if (got < 0)
+        return -1;
+    if (got == 0)
+        self->reof = 1;
+    imapc_rbuf_commit(&self->rbuf, (size_t)got);
+    return 0;
+}
+
+static void
+raise_too_long(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
+{
+    raise_kindf((PyObject *)self, st->s_error, "got more than %zd bytes", maxline);
+}
+
+/* Fast mode: locate the next line in the buffer, receiving as needed.
+ * Returns 1 with *len the line length including LF (bytes stay in the
+ * buffer until the caller consumes them), 0 at EOF with *len the length
+ * of an unterminated tail (possibly 0), -1 on error. */
+static int
+fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len)
+{
+    size_t max;
+    if (maxline == -1) { /* readline(0) */
+        *len = 0;
+        return 0;
+    }
+    max = maxline < -1 ? SIZE_MAX - 1 : (size_t)maxline;
+    for (;;) {
+        switch (imapc_rbuf_find_line(&self->rbuf, max, len)) {
+        case IMAPC_LINE_FOUND:
+            if (maxline < -1) {
+                imapc_rbuf_consume(&self->rbuf, *len);
+                raise_too_long(self, st, maxline);
+                return -1;
+            }
+            return 1;
+        case IMAPC_LINE_TOO_LONG:
+            /* readline(max + 1) consumed max + 1 bytes. */
+            imapc_rbuf_consume(&self->rbuf, max + 1);
+            raise_too_long(self, st, maxline);
+            return -1;
+        case IMAPC_LINE_NEED_MORE:
+            if (self->reof) {
+                *len = imapc_rbuf_avail(&self->rbuf);
+                return 0;
+            }
+            if (fill(self, st) < 0)
+                return -1;
+            break;
+        }
+    }
+}
+
+/* File mode readline: file.readline(_MAXLINE + 1) and imaplib's check. */
+static PyObject *
+file_readline(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
+{
+    PyObject *file = PyObject_GetAttr((PyObject *)self, st->s_file), *line;
+    if (file == NULL)
+        return NULL;
+    line = PyObject_CallMethod(file, "readline", "n", maxline + 1);
+    Py_DECREF(file);
+    if (line == NULL)
+        return NULL;
+    if (PyObject_Length(line) > maxline) {
+        Py_DECREF(line);
+        if (!PyErr_Occurred())
+            raise_too_long(self, st, maxline);
+        return NULL;
+    }
+    return line;
+}
+
+PyObject *
+reader_readline(IMAP4Object *self, modstate *st)
+{
+    int ok, r;
+    Py_ssize_t maxline = current_maxline(st, &ok);
+    size_t len;
+    PyObject *line;
+    if (!ok || reader_sync(self, st) < 0)
+        return NULL;
+    if (!self->rfast)
+        return file_readline(self, st, maxline);
+    r = fast_line(self, st, maxline, &len);
+    if (r < 0)
+        return NULL;
+    line = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->rbuf), (Py_ssize_t)len);
+    if (line != NULL)
+        imapc_rbuf_consume(&self->rbuf, len);
+    return line;
+}
+
+int
+reader_line_span(engine *e, const unsigned char **p, size_t *len)
+{
+    IMAP4Object *self = e->self;
+    int ok, r;
+    Py_ssize_t maxline = current_maxline(e->st, &ok);
+    if (!ok || reader_sync(self, e->st) < 0)
+        return -1;
+    if (!self->rfast) {
+        PyErr_SetString(PyExc_SystemError, "reader_line_span outside fast mode");
+        return -1;
+    }
+    r = fast_line(self, e->st, maxline, len);
+    if (r < 0)
+        return -1;
+    *p = imapc_rbuf_peek(&self->rbuf);
+    return r;
+}
+
+/* Is the fast path usable for the next line? (0/1, -1 on error) */
+int
+reader_select(engine *e)
+{
+    if (reader_sync(e->self, e->st) < 0)
+        return -1;
+    return e->self->rfast;
+}
+
+/* Read exactly `size` bytes, or fewer at EOF: the literal is built in
+ * its final bytes object, which grows with the data that arrives. */
+static PyObject *
+fast_read(IMAP4Object *self, modstate *st, uint64_t size)
+{
+    size_t avail = imapc_rbuf_avail(&self->rbuf), have, cap;
+    PyObject *obj;
+
+    if (size <= avail) {
+        obj = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->rbuf), (Py_ssize_t)size);
+        if (obj != NULL)
+            imapc_rbuf_consume(&self->rbuf, (size_t)size);
+        return obj;
+    }
+    cap = avail + (avail > LITERAL_STEP ? avail : LITERAL_STEP);
+    if ((uint64_t)cap > size)
+        cap = (size_t)size;
+    if (cap > (size_t)PY_SSIZE_T_MAX)
+        cap = (size_t)PY_SSIZE_T_MAX;
+    obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    if (obj == NULL)
+        return NULL;
+    memcpy(PyBytes_AS_STRING(obj), imapc_rbuf_peek(&self->rbuf), avail);
+    imapc_rbuf_consume(&self->rbuf, avail);
+    have = avail;
+    while ((uint64_t)have < size && !self->reof) {
+        Py_ssize_t got;
+        if (have == cap) {
+            size_t ncap = cap > (size_t)PY_SSIZE_T_MAX / 2 ? (size_t)PY_SSIZE_T_MAX : cap * 2;
+            if ((uint64_t)ncap > size)
+                ncap = (size_t)size;
+            if (ncap == cap) {
+                Py_DECREF(obj);
+                PyErr_NoMemory();
+                return NULL;
+            }
+            if (_PyBytes_Resize(&obj, (Py_ssize_t)ncap) < 0)
+                return NULL;
+            cap = ncap;
+        }
+        got = recv_into_mem(self, st, PyBytes_AS_STRING(obj) + have, cap - have);
+        if (got < 0) {
+            Py_DECREF(obj);
+            return NULL;
+        }
+        if (got == 0)
+            self->reof = 1;
+        have += (size_t)got;
+    }
+    if (have != cap && _PyBytes_Resize(&obj, (Py_ssize_t)have) < 0)
+        return NULL;
+    return obj;
+}
+
+/* File mode read: growing chunks, as the gh-119511 fix does. */
+static PyObject *
+file_read(IMAP4Object *self, modstate *st, PyObject *size_obj, uint64_t size)
+{
+    PyObject *file = PyObject_GetAttr((PyObject *)self, st->s_file), *parts, *res, *sep;
+    uint64_t have = 0, chunk = LITERAL_STEP;
+    if (file == NULL)
+        return NULL;
+    if (size <= LITERAL_STEP) {
+        res = PyObject_CallMethod(file, "read", "(O)", size_obj);
+        Py_DECREF(file);
+        return res;
+    }
+    parts = PyList_New(0);
+    if (parts == NULL) {
+        Py_DECREF(file);
+        return NULL;
+    }
+    while (have < size) {
+        uint64_t want = size - have < chunk ? size - have : chunk;
+        PyObject *data = PyObject_CallMethod(file, "read", "n", (Py_ssize_t)want);
+        Py_ssize_t n;
+        if (data == NULL || PyList_Append(parts, data) < 0) {
+            Py_XDECREF(data);
+            Py_DECREF(parts);
+            Py_DECREF(file);
+            return NULL;
+        }
+        n = PyObject_Length(data);
+        Py_DECREF(data);
+        if (n <= 0)
+            break;
+        have += (uint64_t)n;
+        if ((uint64_t)n < want)
+            break;
+        if (chunk < ((uint64_t)1 << 30))
+            chunk *= 2;
+    }
+    Py_DECREF(file);
+    sep = PyBytes_FromStringAndSize("", 0);
+    res = sep ? PyObject_CallMethod(sep, "join", "(O)", parts) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(parts);
+    return res;
+}
+
+static int
+size_from_obj(PyObject *size_obj, uint64_t *size, int *whole)
+{
+    /* read(n): a negative n (or None) reads to EOF, as file.read does. */
+    *whole = 0;
+    if (size_obj == Py_None) {
+        *whole = 1;
+        *size = UINT64_MAX;
+        return 0;
+    }
+    {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(size_obj, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        if (overflow > 0) {
+            *size = UINT64_MAX;
+        } else if (overflow < 0 || v < 0) {
+            *whole = 1;
+            *size = UINT64_MAX;
+        } else {
+            *size = (uint64_t)v;
+        }
+    }
+    return 0;
+}
+
+PyObject *
+reader_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
+{
+    uint64_t size;
+    int whole;
+    if (size_from_obj(size_obj, &size, &whole) < 0 || reader_sync(self, st) < 0)
+        return NULL;
+    if (!self->rfast)
+        return file_read(self, st, size_obj, size);
+    return fast_read(self, st, size);
+}
+
+PyObject *
+reader_literal(engine *e, uint64_t size)
+{
+    IMAP4Object *self = e->self;
+    if (self->rfast)
+        return fast_read(self, e->st, size);
+    {
+        PyObject *n = PyLong_FromUnsignedLongLong(size), *res;
+        if (n == NULL)
+            return NULL;
+        res = file_read(self, e->st, n, size);
+        Py_DECREF(n);
+        return res;
+    }
+}
