@@ -138,6 +138,8 @@ typedef struct {
     PyObject *tagpre; /* strong */
     PyObject *encoding; /* strong str */
     int dirty; /* Python code ran: re-read ur/tc before use */
+    int synced; /* sock/file checked and _MAXLINE read since then */
+    Py_ssize_t maxline;
     char last_typ_buf[32]; /* cache: the last type word and its str */
     size_t last_typ_len;
     PyObject *last_typ;
@@ -146,6 +148,9 @@ typedef struct {
 int engine_init(engine *e, IMAP4Object *self);
 void engine_fini(engine *e);
 int engine_refresh(engine *e);
+
+/* Python code ran: cached attributes may be stale. */
+#define CALLED_OUT(e) ((e)->dirty = 1, (e)->synced = 0)
 
 /* guard.c-like helpers in imap4.c */
 int busy_enter(IMAP4Object *self);

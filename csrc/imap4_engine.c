@@ -31,7 +31,7 @@ int
 engine_mesg(engine *e, PyObject *msg)
 {
     PyObject *r = call_method((PyObject *)e->self, e->st->names[OV__mesg], &msg, 1);
-    e->dirty = 1;
+    CALLED_OUT(e);
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -189,7 +189,7 @@ log_line(engine *e, char dir, const unsigned char *p, size_t len)
         r = engine_mesg(e, msg);
     } else {
         PyObject *res = call_method((PyObject *)e->self, e->st->names[OV__log], &msg, 1);
-        e->dirty = 1;
+        CALLED_OUT(e);
         r = res ? 0 : -1;
         Py_XDECREF(res);
     }
@@ -264,7 +264,7 @@ get_line_internal(engine *e, line_t *l)
         Py_buffer view;
         if (OV(e, readline)) {
             raw = call_method(self, e->st->names[OV_readline], NULL, 0);
-            e->dirty = 1;
+            CALLED_OUT(e);
         } else {
             raw = reader_readline(e->self, e->st);
         }
@@ -308,7 +308,7 @@ next_line(engine *e, line_t *l)
     if (OV(e, _get_line)) {
         PyObject *o = call_method((PyObject *)e->self, e->st->names[OV__get_line], NULL, 0);
         memset(l, 0, sizeof(*l));
-        e->dirty = 1;
+        CALLED_OUT(e);
         if (o == NULL)
             return -1;
         if (!PyBytes_Check(o)) {
@@ -348,7 +348,7 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
     if (OV(e, _append_untagged)) {
         PyObject *a[2] = {typ, dat}, *r;
         r = call_method((PyObject *)e->self, e->st->names[OV__append_untagged], a, 2);
-        e->dirty = 1;
+        CALLED_OUT(e);
         if (r == NULL)
             return -1;
         Py_DECREF(r);
@@ -386,7 +386,7 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
             {
                 PyObject *r = PyObject_CallMethod(lst, "append", "(O)", dat);
                 Py_DECREF(lst);
-                e->dirty = 1;
+                CALLED_OUT(e);
                 if (r == NULL)
                     return -1;
                 Py_DECREF(r);
@@ -397,7 +397,7 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
             return -1;
     } else {
         int has = PySequence_Contains(e->ur, typ);
-        e->dirty = 1;
+        CALLED_OUT(e);
         if (has < 0)
             return -1;
         if (has) {
@@ -439,7 +439,7 @@ check_bye_internal(engine *e)
         Py_INCREF(bye);
     } else {
         bye = PyObject_CallMethodObjArgs(e->ur, e->st->s_get, e->st->s_BYE, NULL);
-        e->dirty = 1;
+        CALLED_OUT(e);
         if (bye == NULL)
             return -1;
     }
@@ -474,7 +474,7 @@ engine_check_bye(engine *e)
 {
     if (OV(e, _check_bye)) {
         PyObject *r = call_method((PyObject *)e->self, e->st->names[OV__check_bye], NULL, 0);
-        e->dirty = 1;
+        CALLED_OUT(e);
         if (r == NULL)
             return -1;
         Py_DECREF(r);
@@ -510,7 +510,7 @@ read_literal(engine *e, PyObject *dat, size_t digits_off, uint64_t size)
     }
     if (OV(e, read)) {
         data = call_method((PyObject *)e->self, e->st->names[OV_read], &n, 1);
-        e->dirty = 1;
+        CALLED_OUT(e);
     } else {
         int fast = reader_select(e);
         data = fast < 0 ? NULL : reader_literal(e, size);
@@ -805,7 +805,7 @@ call_get_response(engine *e, PyObject **resp_out)
     if (OV(e, _get_response)) {
         PyObject *r = call_method((PyObject *)e->self, e->st->names[OV__get_response], NULL, 0);
         int t;
-        e->dirty = 1;
+        CALLED_OUT(e);
         if (r == NULL)
             return -1;
         t = PyObject_IsTrue(r);
@@ -891,7 +891,7 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
             if (m > 0 && e->debug >= 1) {
                 PyObject *exc = exc_take(), *pr;
                 pr = PyObject_CallMethod(self, "print_log", NULL);
-                e->dirty = 1;
+                CALLED_OUT(e);
                 if (pr == NULL) {
                     PyObject *exc2 = exc_take();
                     PyException_SetContext(exc2, exc);
@@ -916,7 +916,7 @@ do_send(engine *e, PyObject *data)
     PyObject *r;
     if (OV(e, send)) {
         r = call_method((PyObject *)e->self, e->st->names[OV_send], &data, 1);
-        e->dirty = 1;
+        CALLED_OUT(e);
     } else {
         PyObject *sock;
         if (PySys_Audit("imaplib.send", "OO", (PyObject *)e->self, data) < 0)
@@ -1092,7 +1092,7 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
     tag = call_method(self, st->names[OV__new_tag], NULL, 0);
     if (tag == NULL)
         goto error;
-    e->dirty = 1;
+    CALLED_OUT(e);
     if (!(enc = PyObject_GetAttr(self, st->s_encoding)) || !(bname = encode_str(name, enc)))
         goto error;
     data = PyNumber_Add(tag, st->b_space);
@@ -1187,7 +1187,7 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
                 goto error;
             nl = PyObject_CallOneArg(literator, cont);
             Py_DECREF(cont);
-            e->dirty = 1;
+            CALLED_OUT(e);
             if (nl == NULL)
                 goto error;
             Py_SETREF(literal, nl);

@@ -24,6 +24,8 @@
  * arrived and then doubles: memory follows the data, not the {N} the
  * server announced (CPython gh-119511). */
 #define LITERAL_STEP ((size_t)1 << 20)
+/* Literals up to this size are assembled in the receive buffer. */
+#define SMALL_LITERAL ((uint64_t)64 << 10)
 
 Py_ssize_t
 current_maxline(modstate *st, int *ok)
@@ -275,28 +277,27 @@ reader_readline(IMAP4Object *self, modstate *st)
 int
 reader_line_span(engine *e, const unsigned char **p, size_t *len)
 {
-    IMAP4Object *self = e->self;
-    int ok, r;
-    Py_ssize_t maxline = current_maxline(e->st, &ok);
-    if (!ok || reader_sync(self, e->st) < 0)
-        return -1;
-    if (!self->rfast) {
-        PyErr_SetString(PyExc_SystemError, "reader_line_span outside fast mode");
-        return -1;
-    }
-    r = fast_line(self, e->st, maxline, len);
+    /* Only after reader_select() in the same engine pass. */
+    int r = fast_line(e->self, e->st, e->maxline, len);
     if (r < 0)
         return -1;
-    *p = imapc_rbuf_peek(&self->rbuf);
+    *p = imapc_rbuf_peek(&e->self->rbuf);
     return r;
 }
 
-/* Is the fast path usable for the next line? (0/1, -1 on error) */
+/* Is the fast path usable for the next line? (0/1, -1 on error)  The
+ * sock/file check and the _MAXLINE lookup run once per engine pass, and
+ * again only after Python code has run (CALLED_OUT). */
 int
 reader_select(engine *e)
 {
-    if (reader_sync(e->self, e->st) < 0)
-        return -1;
+    if (!e->synced) {
+        int ok;
+        e->maxline = current_maxline(e->st, &ok);
+        if (!ok || reader_sync(e->self, e->st) < 0)
+            return -1;
+        e->synced = 1;
+    }
     return e->self->rfast;
 }
 
@@ -308,6 +309,14 @@ fast_read(IMAP4Object *self, modstate *st, uint64_t size)
     size_t avail = imapc_rbuf_avail(&self->rbuf), have, cap;
     PyObject *obj;
 
+    /* A small literal is completed in the buffer (one copy out of it, no
+     * oversized allocation); a big one is received straight into its
+     * bytes object below. */
+    while (size > avail && size <= SMALL_LITERAL && !self->reof) {
+        if (fill(self, st) < 0)
+            return NULL;
+        avail = imapc_rbuf_avail(&self->rbuf);
+    }
     if (size <= avail) {
         obj = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->rbuf), (Py_ssize_t)size);
         if (obj != NULL)

@@ -98,9 +98,13 @@ imapc_rbuf_find_line(imapc_rbuf *b, size_t max, size_t *len_out)
 {
     size_t avail = b->end - b->start;
     size_t limit = avail < max ? avail : max; /* LF must be within max */
-    const unsigned char *base = b->data + b->start;
-    const unsigned char *lf;
+    const unsigned char *base, *lf;
 
+    /* An empty buffer may not be allocated yet (data == NULL), and even
+     * NULL + 0 is undefined behaviour (clang's UBSan reports it). */
+    if (avail == 0)
+        return IMAPC_LINE_NEED_MORE;
+    base = b->data + b->start;
     if (b->scan < limit) {
         lf = memchr(base + b->scan, '\n', limit - b->scan);
         if (lf != NULL) {
