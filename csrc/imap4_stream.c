@@ -176,8 +176,11 @@ static PyType_Spec stream_spec = {
 int
 stream_add_type(PyObject *module, modstate *st)
 {
-    st->imap4_stream_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &stream_spec,
-                                                                     (PyObject *)st->imap4_type);
+    PyObject *bases = PyTuple_Pack(1, (PyObject *)st->imap4_type);
+    if (bases == NULL)
+        return -1;
+    st->imap4_stream_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &stream_spec, bases);
+    Py_DECREF(bases);
     if (st->imap4_stream_type == NULL)
         return -1;
     return PyModule_AddObjectRef(module, "IMAP4_stream", (PyObject *)st->imap4_stream_type);

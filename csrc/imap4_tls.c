@@ -161,8 +161,10 @@ ssl_init(PyObject *self, PyObject *args, PyObject *kwds)
     const char *fmt = "|OO$OO:IMAP4_SSL";
 #endif
     modstate *st = STATE(self);
-    PyObject *host = NULL, *port = NULL, *keyfile = Py_None, *certfile = Py_None, *ctx = Py_None,
-             *timeout = Py_None, *a, *kw, *sslmod;
+    PyObject *host = NULL, *port = NULL, *ctx = Py_None, *timeout = Py_None, *a, *kw, *sslmod;
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *keyfile = Py_None, *certfile = Py_None;
+#endif
     int r;
     if (st == NULL)
         return -1;
@@ -320,13 +322,17 @@ static PyType_Spec ssl_spec = {
 int
 tls_add_types(PyObject *module, modstate *st)
 {
-    PyObject *have = ns_get(st, "HAVE_SSL");
+    PyObject *have = ns_get(st, "HAVE_SSL"), *bases;
     int t = have ? PyObject_IsTrue(have) : -1;
     Py_XDECREF(have);
     if (t <= 0)
         return t; /* no ssl module: no IMAP4_SSL, as in imaplib */
-    st->imap4_ssl_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &ssl_spec,
-                                                                  (PyObject *)st->imap4_type);
+    /* bases as a tuple: 3.9 accepts nothing else */
+    bases = PyTuple_Pack(1, (PyObject *)st->imap4_type);
+    if (bases == NULL)
+        return -1;
+    st->imap4_ssl_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &ssl_spec, bases);
+    Py_DECREF(bases);
     if (st->imap4_ssl_type == NULL)
         return -1;
     return PyModule_AddObjectRef(module, "IMAP4_SSL", (PyObject *)st->imap4_ssl_type);
