@@ -145,7 +145,13 @@ static PyMemberDef auth_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+static PyGetSetDef auth_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyType_Slot auth_slots[] = {
+    {Py_tp_getset, auth_getset},
     {Py_tp_doc, "Private class to provide en/decoding\n"
                 "for base64-based authentication conversation."},
     {Py_tp_init, auth_init},

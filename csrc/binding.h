@@ -140,6 +140,10 @@ typedef struct {
     int dirty; /* Python code ran: re-read ur/tc before use */
     int synced; /* sock/file checked and _MAXLINE read since then */
     Py_ssize_t maxline;
+    /* _get_response(start_timeout): restore this socket's timeout after
+     * the first line (IDLE). */
+    PyObject *timeout_sock;
+    PyObject *saved_timeout;
     char last_typ_buf[32]; /* cache: the last type word and its str */
     size_t last_typ_len;
     PyObject *last_typ;

@@ -158,6 +158,8 @@ engine_fini(engine *e)
     Py_CLEAR(e->tagpre);
     Py_CLEAR(e->encoding);
     Py_CLEAR(e->last_typ);
+    Py_CLEAR(e->timeout_sock);
+    Py_CLEAR(e->saved_timeout);
 }
 
 /* ------------------------------------------------------------------ */
@@ -982,7 +984,13 @@ PyDoc_STRVAR(imap4__doc__,
              "text from the tagged response, or untagged results from command.\n\n"
              "imaplib_c: CPython's imaplib on a C protocol engine.");
 
+static PyGetSetDef imap4_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyType_Slot imap4_slots[] = {
+    {Py_tp_getset, imap4_getset},
     {Py_tp_doc, (void *)imap4__doc__},
     {Py_tp_new, imap4_new},
     {Py_tp_init, imap4_init},
@@ -1069,6 +1077,14 @@ imap4_add_type(PyObject *module, modstate *st)
         || !(st->abort = make_exception(module, "abort", st->error))
         || !(st->readonly = make_exception(module, "readonly", st->abort)))
         return -1;
+    {
+        /* 3.14's IDLE support raises this from _get_response(start_timeout) */
+        PyObject *rt = PyErr_NewException("imaplib_c._responsetimeout", PyExc_TimeoutError, NULL);
+        int r = rt ? PyDict_SetItemString(tp->tp_dict, "_responsetimeout", rt) : -1;
+        Py_XDECREF(rt);
+        if (r < 0)
+            return -1;
+    }
     if (PyDict_SetItemString(tp->tp_dict, "error", st->error) < 0
         || PyDict_SetItemString(tp->tp_dict, "abort", st->abort) < 0
         || PyDict_SetItemString(tp->tp_dict, "readonly", st->readonly) < 0)

@@ -611,6 +611,42 @@ response_code(engine *e, PyObject **typ, PyObject *dat)
     return r;
 }
 
+/* After the first line of a _get_response(start_timeout) call: put the
+ * socket's timeout back; a timeout while waiting becomes
+ * self._responsetimeout (from the TimeoutError), as in 3.14. */
+static int
+end_start_timeout(engine *e, int failed)
+{
+    PyObject *exc = failed ? exc_take() : NULL, *r;
+    PyObject *sock = e->timeout_sock, *saved = e->saved_timeout;
+    e->timeout_sock = e->saved_timeout = NULL;
+    r = PyObject_CallMethod(sock, "settimeout", "(O)", saved);
+    Py_DECREF(sock);
+    Py_DECREF(saved);
+    if (r == NULL) {
+        Py_XDECREF(exc);
+        return -1;
+    }
+    Py_DECREF(r);
+    if (exc == NULL)
+        return 0;
+    if (PyErr_GivenExceptionMatches(exc, PyExc_TimeoutError)) {
+        PyObject *cls = PyObject_GetAttrString((PyObject *)e->self, "_responsetimeout"), *n;
+        n = cls ? PyObject_CallNoArgs(cls) : NULL;
+        Py_XDECREF(cls);
+        if (n == NULL) {
+            Py_DECREF(exc);
+            return -1;
+        }
+        PyException_SetCause(n, Py_NewRef(exc));
+        PyException_SetContext(n, exc);
+        exc_give(n);
+        return -1;
+    }
+    exc_give(exc);
+    return -1;
+}
+
 /* One response: 1 (resp in *resp_out if asked), 0 for a continuation
  * (imaplib returns None), -1 on error. */
 static int
@@ -634,8 +670,15 @@ get_response(engine *e, PyObject **resp_out)
             return -1;
         }
     }
-    if (next_line(e, &l) < 0)
+    if (next_line(e, &l) < 0) {
+        if (e->timeout_sock != NULL)
+            end_start_timeout(e, 1);
         return -1;
+    }
+    if (e->timeout_sock != NULL && end_start_timeout(e, 0) < 0) {
+        line_done(e, &l);
+        return -1;
+    }
     if (resp_out || e->debug >= 1) {
         /* The caller (or a debug message) wants the line itself. */
         if ((resp = line_bytes(e, &l)) == NULL)
@@ -1315,11 +1358,41 @@ m_get_line(PyObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-m_get_response(PyObject *self, PyObject *Py_UNUSED(ignored))
+m_get_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    ENGINE_BEGIN(self)
-    res_ = engine_get_response(&e);
-    ENGINE_END()
+    /* _get_response(start_timeout=False): the 3.14 signature, everywhere */
+    PyObject *start_timeout = nargs > 0 ? args[0] : Py_False;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "_get_response() takes at most 1 argument");
+        return NULL;
+    }
+    {
+        ENGINE_BEGIN(self)
+        if (start_timeout != Py_False) {
+            PyObject *sock = PyObject_GetAttr(self, e.st->s_sock);
+            int t = sock ? PyObject_IsTrue(sock) : -1;
+            if (t < 0) {
+                Py_XDECREF(sock);
+                goto end_;
+            }
+            if (t) {
+                PyObject *saved = PyObject_CallMethod(sock, "gettimeout", NULL), *r;
+                r = saved ? PyObject_CallMethod(sock, "settimeout", "(O)", start_timeout) : NULL;
+                if (r == NULL) {
+                    Py_DECREF(sock);
+                    Py_XDECREF(saved);
+                    goto end_;
+                }
+                Py_DECREF(r);
+                e.timeout_sock = sock;
+                e.saved_timeout = saved;
+            } else {
+                Py_DECREF(sock);
+            }
+        }
+        res_ = engine_get_response(&e);
+        ENGINE_END()
+    }
 }
 
 static PyObject *
@@ -1544,7 +1617,8 @@ m_match(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 PyMethodDef imap4_engine_methods[] = {
     {"_get_line", m_get_line, METH_NOARGS, "_get_line($self, /)\n--\n\n"},
-    {"_get_response", m_get_response, METH_NOARGS, "_get_response($self, /)\n--\n\n"},
+    {"_get_response", (PyCFunction)(void (*)(void))m_get_response, METH_FASTCALL,
+     "_get_response($self, start_timeout=False, /)\n--\n\n"},
     {"_get_tagged_response", (PyCFunction)(void (*)(void))m_get_tagged_response,
      METH_VARARGS | METH_KEYWORDS, "_get_tagged_response($self, /, tag, expect_bye=False)\n--\n\n"},
     {"_command", (PyCFunction)(void (*)(void))m_command, METH_FASTCALL,

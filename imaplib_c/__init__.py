@@ -15,3 +15,9 @@ __all__ = list(_imaplib_c.__all__)
 __version__ = _imaplib_c.__version__
 _imaplib_c._bind(globals())
 del _imaplib_c
+
+# IDLE as CPython 3.14 offers it, on every version (see _idle.py).
+from ._idle import Idler, idle as _idle_method  # noqa: E402
+
+IMAP4.idle = _idle_method  # type: ignore[name-defined]  # noqa: F821
+del _idle_method
