@@ -62,6 +62,7 @@ typedef struct {
 
     log_entry log[LOG_RING];
     int log_idx;
+    int log_ready; /* _connect() created the log, as imaplib's _cmd_log */
 } IMAP4Object;
 
 /* Interned names and the method descriptors of IMAP4 itself, used to tell

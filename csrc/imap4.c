@@ -713,6 +713,7 @@ imap4__connect(PyObject *self, PyObject *Py_UNUSED(ignored))
     if (tagre == NULL || set(self, st->s_tagre, tagre) < 0)
         goto done;
     log_clear((IMAP4Object *)self);
+    ((IMAP4Object *)self)->log_ready = 1;
 
     if (engine_init(&e, (IMAP4Object *)self) < 0)
         goto done;

@@ -78,11 +78,23 @@ entry_text(log_entry *ent)
     return s;
 }
 
+/* Before _connect() imaplib has no _cmd_log: the same AttributeError. */
+static int
+log_missing(IMAP4Object *self)
+{
+    if (self->log_ready)
+        return 0;
+    PyErr_SetString(PyExc_AttributeError, "Unknown IMAP4 command: '_cmd_log'");
+    return 1;
+}
+
 static PyObject *
 m_log(PyObject *op, PyObject *line)
 {
     IMAP4Object *self = (IMAP4Object *)op;
     log_entry *ent = &self->log[self->log_idx];
+    if (log_missing(self))
+        return NULL;
     Py_XSETREF(ent->text, Py_NewRef(line));
     ent->dir = 0;
     ent->secs = now_secs();
@@ -226,7 +238,7 @@ m_print_log(PyObject *op, PyObject *Py_UNUSED(ignored))
     modstate *st = STATE(op);
     PyObject *msg, *r;
     int i, n;
-    if (st == NULL)
+    if (st == NULL || log_missing(self))
         return NULL;
     msg = PyUnicode_FromFormat("last %d IMAP4 interactions:", used_count(self));
     if (msg == NULL)
@@ -261,9 +273,12 @@ static PyObject *
 get_cmd_log(PyObject *op, void *closure)
 {
     IMAP4Object *self = (IMAP4Object *)op;
-    PyObject *d = PyDict_New();
+    PyObject *d;
     int i;
     (void)closure;
+    if (log_missing(self))
+        return NULL;
+    d = PyDict_New();
     if (d == NULL)
         return NULL;
     for (i = 0; i < LOG_RING; i++) {
@@ -289,14 +304,17 @@ static PyObject *
 get_cmd_log_idx(PyObject *op, void *closure)
 {
     (void)closure;
+    if (log_missing((IMAP4Object *)op))
+        return NULL;
     return PyLong_FromLong(((IMAP4Object *)op)->log_idx);
 }
 
 static PyObject *
 get_cmd_log_len(PyObject *op, void *closure)
 {
-    (void)op;
     (void)closure;
+    if (log_missing((IMAP4Object *)op))
+        return NULL;
     return PyLong_FromLong(LOG_RING);
 }
 

@@ -882,15 +882,24 @@ engine_get_response(engine *e)
 /* _get_tagged_response                                                */
 /* ------------------------------------------------------------------ */
 
+/* Does the pending exception match self.<kind>?  The exception is taken
+ * out while the attribute is looked up (no C-API call may run with an
+ * exception set) and put back unchanged. */
 static int
 matches_self_attr(engine *e, PyObject *kind_name)
 {
-    PyObject *cls = PyObject_GetAttr((PyObject *)e->self, kind_name);
+    PyObject *exc = exc_take(), *cls;
     int m;
-    if (cls == NULL)
+    if (exc == NULL)
+        return 0;
+    cls = PyObject_GetAttr((PyObject *)e->self, kind_name);
+    if (cls == NULL) {
+        Py_DECREF(exc);
         return -1;
-    m = PyErr_ExceptionMatches(cls);
+    }
+    m = PyErr_GivenExceptionMatches(exc, cls);
     Py_DECREF(cls);
+    exc_give(exc);
     return m;
 }
 

@@ -1,0 +1,431 @@
+"""A scripted, threaded IMAP server on 127.0.0.1 for client tests.
+
+A script is a list of steps, played in order on each accepted connection:
+
+* ``Send(data)`` sends bytes to the client.  ``{tag}`` in ``data`` is replaced
+  by the tag of the last client command, ``{prefix}`` by its letters.
+* ``Expect(pattern)`` reads one client line (CRLF stripped) and requires an
+  exact match; ``ExpectRe`` takes a regular expression.  ``cmd(text)`` expects
+  ``<tag> text`` and captures the tag.
+* ``ExpectRaw(data)`` reads exactly ``len(data)`` bytes (literal payloads).
+* ``Close()`` closes the connection, ``Detach()`` moves on to the next
+  connection leaving this one open (closed at ``stop()``), ``Sleep(s)`` pauses, ``Signal(ev)`` sets
+  a ``threading.Event`` and ``WaitFor(ev)`` blocks until the test sets one.
+
+Everything the client sends is recorded in ``received`` (per connection in
+``connections``).  A client that deviates from the script (wrong line, EOF,
+silence longer than ``timeout``) makes the server record an error and close
+the connection, so the client fails instead of hanging; ``check()`` (called
+by the context manager) then raises ``ScriptError``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Union
+
+CRLF = b"\r\n"
+TAG_RE = re.compile(rb"[A-P]+\d+")
+
+
+class ScriptError(AssertionError):
+    """The client did not follow the script."""
+
+
+@dataclass(frozen=True)
+class Send:
+    data: bytes
+    splits: tuple[int, ...] | None = None  # explicit split offsets
+
+
+@dataclass(frozen=True)
+class Expect:
+    line: bytes
+
+
+@dataclass(frozen=True)
+class ExpectRe:
+    pattern: bytes
+
+
+@dataclass(frozen=True)
+class ExpectRaw:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Close:
+    pass
+
+
+@dataclass(frozen=True)
+class Detach:
+    """End this connection's script without waiting for the client to close."""
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Signal:
+    event: threading.Event = field(compare=False)
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    event: threading.Event = field(compare=False)
+    timeout: float = 10.0
+
+
+Step = Union[Send, Expect, ExpectRe, ExpectRaw, Close, Detach, Sleep, Signal, WaitFor]
+_EXPECTS = (Expect, ExpectRe, ExpectRaw)
+
+
+def cmd(text: bytes | str) -> ExpectRe:
+    """Expect a tagged command line ``<tag> text`` (exact text)."""
+    if isinstance(text, str):
+        text = text.encode()
+    return ExpectRe(rb"(?P<tag>[A-P]+\d+) " + re.escape(text))
+
+
+def cmd_re(pattern: bytes) -> ExpectRe:
+    """Expect a tagged command line whose text matches ``pattern``."""
+    return ExpectRe(rb"(?P<tag>[A-P]+\d+) " + pattern)
+
+
+def send(*lines: bytes | str) -> Send:
+    """Send each line followed by CRLF."""
+    out = b""
+    for line in lines:
+        out += (line.encode() if isinstance(line, str) else line) + CRLF
+    return Send(out)
+
+
+@dataclass
+class Connection:
+    received: bytearray = field(default_factory=bytearray)
+    lines: list[bytes] = field(default_factory=list)
+    tags: list[bytes] = field(default_factory=list)
+
+
+class ScriptedServer:
+    """Serve ``scripts`` (one script per connection, in order) on loopback."""
+
+    def __init__(
+        self,
+        *scripts: list[Step],
+        chunked: bool = False,
+        seed: int = 0,
+        timeout: float = 10.0,
+        pace: float = 0.0002,
+    ) -> None:
+        self.scripts = [list(s) for s in scripts]
+        self.chunked = chunked
+        self.rng = random.Random(seed)
+        self.timeout = timeout
+        self.pace = pace
+        self.connections: list[Connection] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._conn: socket.socket | None = None
+        self._detached: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(4)
+        self._listener.settimeout(0.05)
+        self.host, self.port = self._listener.getsockname()[:2]
+        self._thread = threading.Thread(target=self._serve, name="scripted-imap", daemon=True)
+        self._thread.start()
+
+    # -- public API ---------------------------------------------------------
+
+    @property
+    def received(self) -> bytes:
+        """Bytes the client sent, over all connections."""
+        return b"".join(bytes(c.received) for c in self.connections)
+
+    def __enter__(self) -> ScriptedServer:  # noqa: PYI034
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.stop()
+        if exc_type is None:
+            self.check()
+
+    def check(self) -> None:
+        if self.errors:
+            raise ScriptError("; ".join(self.errors))
+
+    def stop(self) -> None:
+        """Wait for the script to end (bounded), then release everything."""
+        self._thread.join(self.timeout + 2)
+        if self._thread.is_alive():
+            self._stop.set()
+            self._force_close()
+            self._thread.join(5)
+        self._listener.close()
+        for conn in self._detached:
+            conn.close()
+        if self._thread.is_alive():  # pragma: no cover - a harness bug
+            raise ScriptError("scripted server thread did not stop")
+
+    # -- internals ----------------------------------------------------------
+
+    def _force_close(self) -> None:
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _fail(self, msg: str) -> None:
+        self.errors.append(msg)
+
+    def _serve(self) -> None:
+        try:
+            self._serve_all()
+        finally:
+            # Refuse anything still queued so that no client waits forever.
+            self._listener.close()
+
+    def _serve_all(self) -> None:
+        for index, script in enumerate(self.scripts):
+            conn = self._accept()
+            if conn is None:
+                self._fail(f"connection {index}: client never connected")
+                return
+            with self._lock:
+                self._conn = conn
+            record = Connection()
+            self.connections.append(record)
+            player = _Player(self, conn, record, index)
+            try:
+                player.play(script)
+            finally:
+                with self._lock:
+                    self._conn = None
+                if player.detached:
+                    self._detached.append(conn)
+                else:
+                    conn.close()
+            if self.errors:
+                return
+
+    def _accept(self) -> socket.socket | None:
+        deadline = time.monotonic() + self.timeout
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return None
+            conn.settimeout(self.timeout)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return conn
+        return None
+
+
+class _Player:
+    def __init__(self, server: ScriptedServer, conn: socket.socket, record: Connection, index: int) -> None:
+        self.server = server
+        self.conn = conn
+        self.record = record
+        self.index = index
+        self.buf = b""
+        self.tag = b""
+        self.detached = False
+
+    def fail(self, step_no: int, msg: str) -> None:
+        self.server._fail(f"connection {self.index} step {step_no}: {msg}")
+
+    def _recv(self) -> bytes:
+        try:
+            data = self.conn.recv(65536)
+        except ConnectionResetError:
+            data = b""
+        self.record.received += data
+        return data
+
+    def _read_line(self) -> bytes | None:
+        while b"\n" not in self.buf:
+            data = self._recv()
+            if not data:
+                return None
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"
+
+    def _read_exact(self, n: int) -> bytes | None:
+        while len(self.buf) < n:
+            data = self._recv()
+            if not data:
+                return None
+            self.buf += data
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _chunks(self, data: bytes, splits: tuple[int, ...] | None) -> list[bytes]:
+        if splits is None and not self.server.chunked:
+            return [data]
+        if splits is None:
+            cuts: list[int] = []
+            pos = 0
+            top = 7 if len(data) < 4096 else max(7, len(data) // 64)
+            while True:
+                pos += self.server.rng.randint(1, top)
+                if pos >= len(data):
+                    break
+                cuts.append(pos)
+        else:
+            cuts = sorted(s for s in splits if 0 < s < len(data))
+        out, prev = [], 0
+        for cut in cuts:
+            out.append(data[prev:cut])
+            prev = cut
+        out.append(data[prev:])
+        return out
+
+    def _send(self, step: Send) -> bool:
+        prefix = TAG_RE.match(self.tag)
+        letters = self.tag.rstrip(b"0123456789") if prefix else b""
+        data = step.data.replace(b"{tag}", self.tag).replace(b"{prefix}", letters)
+        chunks = self._chunks(data, step.splits)
+        for i, chunk in enumerate(chunks):
+            try:
+                self.conn.sendall(chunk)
+            except OSError:
+                return False
+            if i + 1 < len(chunks) and self.server.pace:
+                time.sleep(self.server.pace)
+        return True
+
+    def play(self, script: list[Step]) -> None:
+        for no, step in enumerate(script):
+            if self.server._stop.is_set():
+                self.fail(no, "server stopped")
+                return
+            try:
+                if not self._step(no, step, script):
+                    return
+            except TimeoutError:
+                self.fail(no, f"timed out waiting for the client at {step!r}")
+                return
+            except OSError as exc:
+                self.fail(no, f"socket error {exc!r} at {step!r}")
+                return
+        self._drain_after_end(len(script))
+
+    def _step(self, no: int, step: Step, script: list[Step]) -> bool:
+        if isinstance(step, Send):
+            if not self._send(step) and any(isinstance(s, _EXPECTS) for s in script[no:]):
+                self.fail(no, "client closed the connection before the script ended")
+                return False
+            return True
+        if isinstance(step, (Expect, ExpectRe)):
+            line = self._read_line()
+            if line is None:
+                self.fail(no, f"client closed the connection; expected {step!r}")
+                return False
+            self.record.lines.append(line)
+            body = line[:-2] if line.endswith(CRLF) else line[:-1]
+            if isinstance(step, Expect):
+                ok = body == step.line and line.endswith(CRLF)
+                match = None
+            else:
+                match = re.fullmatch(step.pattern, body, re.DOTALL)
+                ok = match is not None and line.endswith(CRLF)
+            if not ok:
+                self.fail(no, f"client sent {line!r}; expected {step!r}")
+                return False
+            if match is not None and "tag" in match.groupdict():
+                self.tag = match.group("tag")
+                self.record.tags.append(self.tag)
+            return True
+        if isinstance(step, ExpectRaw):
+            data = self._read_exact(len(step.data))
+            if data != step.data:
+                self.fail(no, f"client sent {data!r}; expected raw {step.data!r}")
+                return False
+            return True
+        if isinstance(step, Close):
+            try:
+                self.conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return False
+        if isinstance(step, Detach):
+            self.detached = True
+            return False
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            return True
+        if isinstance(step, Signal):
+            step.event.set()
+            return True
+        if isinstance(step, WaitFor):
+            if not step.event.wait(step.timeout):
+                self.fail(no, "WaitFor timed out")
+                return False
+            return True
+        raise TypeError(f"unknown step {step!r}")  # pragma: no cover
+
+    def _drain_after_end(self, no: int) -> None:
+        """After the last step, the client may only close the connection."""
+        if self.buf:
+            self.fail(no, f"client sent {self.buf!r} after the end of the script")
+            return
+        try:
+            data = self._recv()
+        except TimeoutError:
+            self.fail(no, "client did not close the connection after the script ended")
+            return
+        if data:
+            self.fail(no, f"client sent {data!r} after the end of the script")
+
+
+# -- helpers for comparing results between implementations ---------------------
+
+_PLAIN = (bool, int, float, str, bytes, type(None))
+
+
+def typed(value: object) -> str:
+    """A repr that also pins down exact container and scalar types."""
+    t = type(value)
+    if t in _PLAIN:
+        return repr(value)
+    if t is tuple:
+        items = [typed(v) for v in value]  # type: ignore[attr-defined]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if t is list:
+        return "[" + ", ".join(typed(v) for v in value) + "]"  # type: ignore[attr-defined]
+    if t is dict:
+        return "{" + ", ".join(f"{typed(k)}: {typed(v)}" for k, v in value.items()) + "}"  # type: ignore[attr-defined]
+    text = re.sub(r" at 0x[0-9a-fA-F]+", " at 0x?", repr(value))
+    return f"<{t.__module__}.{t.__qualname__} {text}>"
+
+
+def exc_kind(imap_class: type, exc: BaseException) -> str:
+    """Where ``exc`` sits in the error/abort/readonly hierarchy of ``imap_class``."""
+    for kind in ("readonly", "abort", "error"):
+        if isinstance(exc, getattr(imap_class, kind)):
+            return kind
+    return "other"
+
+
+def describe_exc(imap_class: type, exc: BaseException) -> str:
+    return (
+        f"raise {exc_kind(imap_class, exc)}:{type(exc).__name__}"
+        f" str={str(exc)!r} args={typed(exc.args)}"
+    )
