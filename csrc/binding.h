@@ -145,6 +145,14 @@ typedef struct {
      * the first line (IDLE). */
     PyObject *timeout_sock;
     PyObject *saved_timeout;
+    /* Per-pass caches, valid while no Python code runs (see CALLED_OUT):
+     * the list untagged_responses[last_list_typ]; whether a BYE may be
+     * stored (-1: unknown); whether a tagged line arrived since
+     * tagged_commands was last looked at. */
+    PyObject *last_list;
+    PyObject *last_list_typ;
+    int bye_state;
+    int tag_check;
     char last_typ_buf[32]; /* cache: the last type word and its str */
     size_t last_typ_len;
     PyObject *last_typ;
@@ -155,7 +163,7 @@ void engine_fini(engine *e);
 int engine_refresh(engine *e);
 
 /* Python code ran: cached attributes may be stale. */
-#define CALLED_OUT(e) ((e)->dirty = 1, (e)->synced = 0)
+#define CALLED_OUT(e) ((e)->dirty = 1, (e)->synced = 0, (e)->bye_state = -1, (e)->tag_check = 1)
 
 /* guard.c-like helpers in imap4.c */
 int busy_enter(IMAP4Object *self);

@@ -110,6 +110,8 @@ engine_refresh(engine *e)
 {
     PyObject *self = (PyObject *)e->self;
     Py_XSETREF(e->ur, PyObject_GetAttr(self, e->st->s_untagged_responses));
+    Py_CLEAR(e->last_list);
+    e->last_list_typ = NULL;
     if (e->ur == NULL)
         return -1;
     Py_XSETREF(e->tc, PyObject_GetAttr(self, e->st->s_tagged_commands));
@@ -146,13 +148,14 @@ engine_init(engine *e, IMAP4Object *self)
         PyErr_Clear();
         e->debug = 0;
     }
-    e->dirty = 1;
+    CALLED_OUT(e);
     return 0;
 }
 
 void
 engine_fini(engine *e)
 {
+    Py_CLEAR(e->last_list);
     Py_CLEAR(e->ur);
     Py_CLEAR(e->tc);
     Py_CLEAR(e->tagpre);

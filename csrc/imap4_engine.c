@@ -66,8 +66,13 @@ static PyObject *
 typ_str(engine *e, const unsigned char *p, size_t n)
 {
     PyObject *s;
-    if (e->last_typ != NULL && n == e->last_typ_len && memcmp(p, e->last_typ_buf, n) == 0)
-        return Py_NewRef(e->last_typ);
+    if (e->last_typ != NULL && n == e->last_typ_len) {
+        size_t i = 0;
+        while (i < n && p[i] == (unsigned char)e->last_typ_buf[i])
+            i++;
+        if (i == n)
+            return Py_NewRef(e->last_typ);
+    }
     s = PyUnicode_DecodeASCII((const char *)p, (Py_ssize_t)n, NULL);
     if (s == NULL)
         return NULL;
@@ -377,11 +382,22 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
         if (r < 0 || ensure_fresh(e) < 0)
             return -1;
     }
+    if (typ == e->st->s_BYE)
+        e->bye_state = -1;
+    if (typ == e->last_list_typ && e->last_list != NULL)
+        return PyList_Append(e->last_list, dat);
     if (PyDict_CheckExact(e->ur)) {
         lst = PyDict_GetItemWithError(e->ur, typ); /* borrowed */
         if (lst != NULL) {
-            if (PyList_CheckExact(lst))
+            if (PyList_CheckExact(lst)) {
+                /* Consecutive responses of one type (a FETCH run) go
+                 * straight to this list until Python code runs. */
+                if (PyUnicode_CheckExact(typ) && PyUnicode_CHECK_INTERNED(typ)) {
+                    Py_XSETREF(e->last_list, Py_NewRef(lst));
+                    e->last_list_typ = typ;
+                }
                 return PyList_Append(lst, dat);
+            }
             Py_INCREF(lst);
             {
                 PyObject *r = PyObject_CallMethod(lst, "append", "(O)", dat);
@@ -432,10 +448,16 @@ check_bye_internal(engine *e)
     int t;
     if (ensure_fresh(e) < 0)
         return -1;
+    if (e->bye_state == 0)
+        return 0;
     if (PyDict_CheckExact(e->ur)) {
         bye = PyDict_GetItemWithError(e->ur, e->st->s_BYE);
-        if (bye == NULL)
-            return PyErr_Occurred() ? -1 : 0;
+        if (bye == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            e->bye_state = 0; /* until a BYE is filed or Python code runs */
+            return 0;
+        }
         Py_INCREF(bye);
     } else {
         bye = PyObject_CallMethodObjArgs(e->ur, e->st->s_get, e->st->s_BYE, NULL);
@@ -582,8 +604,10 @@ response_code(engine *e, PyObject **typ, PyObject *dat)
     PyObject *ntyp, *val;
     int r;
     if (*typ != e->st->s_OK && *typ != e->st->s_NO && *typ != e->st->s_BAD) {
-        /* Interned, but compare by value in case of a foreign str. */
-        if (!PyUnicode_Check(*typ) || !(PyUnicode_Compare(*typ, e->st->s_OK) == 0
+        /* typ_str() interns, so identity decides; compare by value only
+         * for a str that came from elsewhere. */
+        if (!PyUnicode_Check(*typ) || PyUnicode_CHECK_INTERNED(*typ)
+            || !(PyUnicode_Compare(*typ, e->st->s_OK) == 0
                                         || PyUnicode_Compare(*typ, e->st->s_NO) == 0
                                         || PyUnicode_Compare(*typ, e->st->s_BAD) == 0))
             return 0;
@@ -734,6 +758,7 @@ get_response(engine *e, PyObject **resp_out)
         }
         Py_DECREF(val);
         Py_DECREF(tag);
+        e->tag_check = 1;
         break;
     }
     case IMAPC_RESP_UNTAGGED:
@@ -912,6 +937,9 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
         int r;
         if (ensure_fresh(e) < 0)
             return -1;
+        if (!e->tag_check && !expect_bye)
+            goto next; /* only untagged lines since the last look */
+        e->tag_check = 0;
         result = PyObject_GetItem(e->tc, tag);
         if (result == NULL)
             return -1;
@@ -934,6 +962,7 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
             }
             Py_DECREF(bye);
         }
+    next:
         if (engine_check_bye(e) < 0)
             return -1;
         r = call_get_response(e, NULL);
