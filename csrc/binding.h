@@ -111,7 +111,7 @@ typedef struct {
         *s_select_mb, *s_OK, *s_NO, *s_BAD, *s_BYE, *s_READ_ONLY,
         *s_PREAUTH, *s_FETCH, *s_EXISTS, *s_empty_str, *s_ascii, *s_utf_8,
         *s_LOGOUT, *s_AUTH, *s_SELECTED, *s_NONAUTH, *s_mech,
-        *s_read_literal_fmt, *s_get, *s_pop, *s_CAPABILITY;
+        *s_read_literal_fmt, *s_get, *s_pop, *s_CAPABILITY, *s_logging, *s_log;
     PyObject *b_empty, *b_crlf, *b_space;
 } modstate;
 
@@ -133,6 +133,10 @@ typedef struct {
     IMAP4Object *self;
     modstate *st;
     long debug;
+    /* _mesg is the debug() of a logging.Logger/LoggerAdapter that drops
+     * DEBUG records (IMAPClient's, at its default level): every message
+     * would be discarded unseen, so none is built. */
+    int mesg_dead;
     unsigned ov; /* bit OV_x set: self.x is not IMAP4's own */
     PyObject *ur; /* untagged_responses (strong), refreshed after callouts */
     PyObject *tc; /* tagged_commands (strong) */
@@ -161,6 +165,9 @@ typedef struct {
 int engine_init(engine *e, IMAP4Object *self);
 void engine_fini(engine *e);
 int engine_refresh(engine *e);
+
+/* Would imaplib send a message of this debug level to _mesg? */
+#define MESG_ON(e, level) ((e)->debug >= (level) && !(e)->mesg_dead)
 
 /* Python code ran: cached attributes may be stale. */
 #define CALLED_OUT(e) ((e)->dirty = 1, (e)->synced = 0, (e)->bye_state = -1, (e)->tag_check = 1)

@@ -121,6 +121,66 @@ engine_refresh(engine *e)
     return 0;
 }
 
+/* Is self._mesg a stock logging debug() whose logger is not enabled for
+ * DEBUG?  Then Logger.debug / LoggerAdapter.debug return without doing
+ * anything (LoggerAdapter.process is not even called), so skipping the
+ * call is not observable.  Only when logging is already imported. */
+static int
+mesg_is_dropped(IMAP4Object *self, modstate *st)
+{
+    PyObject *mesg, *logging = NULL, *func, *obj, *cls = NULL, *stock = NULL, *lvl = NULL, *en;
+    static const char *const classes[2] = {"LoggerAdapter", "Logger"};
+    int i, dropped = 0;
+    mesg = PyObject_GetAttr((PyObject *)self, st->names[OV__mesg]);
+    if (mesg == NULL)
+        return -1;
+    if (!PyMethod_Check(mesg))
+        goto done;
+    func = PyMethod_GET_FUNCTION(mesg);
+    obj = PyMethod_GET_SELF(mesg);
+    logging = PyImport_GetModule(st->s_logging);
+    if (logging == NULL) {
+        if (PyErr_Occurred())
+            PyErr_Clear();
+        goto done;
+    }
+    for (i = 0; i < 2; i++) {
+        Py_XSETREF(cls, PyObject_GetAttrString(logging, classes[i]));
+        Py_XSETREF(stock, cls ? PyObject_GetAttrString(cls, "debug") : NULL);
+        if (stock == NULL) {
+            PyErr_Clear();
+            goto done;
+        }
+        if (func != stock)
+            continue;
+        if (i == 0) {
+            /* LoggerAdapter.debug -> self.log(): must be the stock log too */
+            PyObject *log = PyObject_GetAttrString(cls, "log");
+            int same = log != NULL && _PyType_Lookup(Py_TYPE(obj), st->s_log) == log;
+            Py_XDECREF(log);
+            PyErr_Clear();
+            if (!same)
+                goto done;
+        }
+        lvl = PyObject_GetAttrString(logging, "DEBUG");
+        en = lvl ? PyObject_CallMethod(obj, "isEnabledFor", "(O)", lvl) : NULL;
+        if (en == NULL) {
+            PyErr_Clear();
+            goto done;
+        }
+        dropped = en == Py_False;
+        Py_DECREF(en);
+        goto done;
+    }
+done:
+    Py_XDECREF(cls);
+    Py_XDECREF(stock);
+    Py_XDECREF(lvl);
+    Py_XDECREF(logging);
+    Py_DECREF(mesg);
+    return dropped;
+}
+
 int
 engine_init(engine *e, IMAP4Object *self)
 {
@@ -147,6 +207,11 @@ engine_init(engine *e, IMAP4Object *self)
         /* A non-int debug: imaplib would compare it; treat as level 0. */
         PyErr_Clear();
         e->debug = 0;
+    }
+    if (e->debug >= 1 && (e->ov & (1u << OV__mesg))) {
+        e->mesg_dead = mesg_is_dropped(self, e->st);
+        if (e->mesg_dead < 0)
+            return -1;
     }
     CALLED_OUT(e);
     return 0;

@@ -183,6 +183,8 @@ log_line(engine *e, char dir, const unsigned char *p, size_t len)
         log_add_raw(e->self, dir, p, len);
         return 0;
     }
+    if (e->debug >= 4 && e->mesg_dead)
+        return 0;
     b = bytes_of(p, len);
     if (b == NULL)
         return -1;
@@ -206,7 +208,8 @@ log_line(engine *e, char dir, const unsigned char *p, size_t len)
 static int
 span_safe(engine *e)
 {
-    return e->debug < 4 && !(e->ov & ((1u << OV__append_untagged) | (1u << OV__log)))
+    return (e->debug < 4 || e->mesg_dead)
+           && !(e->ov & ((1u << OV__append_untagged) | (1u << OV__log)))
            && e->ur != NULL && PyDict_CheckExact(e->ur) && e->tc != NULL
            && PyDict_CheckExact(e->tc);
 }
@@ -363,7 +366,7 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
         dat = e->st->b_empty;
     if (ensure_fresh(e) < 0)
         return -1;
-    if (e->debug >= 5) {
+    if (MESG_ON(e, 5)) {
         PyObject *cur, *n;
         Py_ssize_t len;
         int r;
@@ -514,7 +517,7 @@ static PyObject *
 read_literal(engine *e, PyObject *dat, size_t digits_off, uint64_t size)
 {
     PyObject *n = NULL, *data;
-    if (e->debug >= 4 || OV(e, read)) {
+    if (MESG_ON(e, 4) || OV(e, read)) {
         /* int(size) exactly as imaplib builds it, for messages and read(). */
         PyObject *digits = PyUnicode_DecodeASCII(PyBytes_AS_STRING(dat) + digits_off,
                                                  PyBytes_GET_SIZE(dat) - (Py_ssize_t)digits_off - 1,
@@ -525,7 +528,7 @@ read_literal(engine *e, PyObject *dat, size_t digits_off, uint64_t size)
         Py_DECREF(digits);
         if (n == NULL)
             return NULL;
-        if (e->debug >= 4 && engine_mesgf(e, "read literal size %S", n) < 0) {
+        if (MESG_ON(e, 4) && engine_mesgf(e, "read literal size %S", n) < 0) {
             Py_DECREF(n);
             return NULL;
         }
@@ -553,7 +556,7 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
                               (size_t)PyBytes_GET_SIZE(dat), &size, &off)) {
         PyObject *data, *tup;
         line_t l;
-        if (e->debug >= 5) {
+        if (MESG_ON(e, 5)) {
             PyObject *g = Py_BuildValue("(N)", bytes_of((const unsigned char *)PyBytes_AS_STRING(dat) + off,
                                                         (size_t)PyBytes_GET_SIZE(dat) - off - 1));
             int r = g ? log_match(e, 1, "Literal", g) : -1;
@@ -615,7 +618,7 @@ response_code(engine *e, PyObject **typ, PyObject *dat)
     p = (const unsigned char *)PyBytes_AS_STRING(dat);
     if (!imapc_resp_code(p, (size_t)PyBytes_GET_SIZE(dat), &ctype, &cdata))
         return 0;
-    if (e->debug >= 5) {
+    if (MESG_ON(e, 5)) {
         PyObject *g = Py_BuildValue("(NNN)", span_obj(p, &ctype), span_obj_sp(p, &cdata),
                                     span_obj(p, &cdata));
         r = g ? log_match(e, 0, "Response_code", g) : -1;
@@ -703,7 +706,7 @@ get_response(engine *e, PyObject **resp_out)
         line_done(e, &l);
         return -1;
     }
-    if (resp_out || e->debug >= 1) {
+    if (resp_out || MESG_ON(e, 1)) {
         /* The caller (or a debug message) wants the line itself. */
         if ((resp = line_bytes(e, &l)) == NULL)
             goto error;
@@ -718,7 +721,7 @@ get_response(engine *e, PyObject **resp_out)
         int has;
         if (tag == NULL)
             goto error;
-        if (e->debug >= 5) {
+        if (MESG_ON(e, 5)) {
             PyObject *g = Py_BuildValue("(ONN)", tag, bytes_of(p + r.type.off, r.type.len),
                                         bytes_of(p + r.text.off, r.text.len));
             int rr = g ? log_match(e, 1, "tagre", g) : -1;
@@ -764,7 +767,7 @@ get_response(engine *e, PyObject **resp_out)
     case IMAPC_RESP_UNTAGGED:
     case IMAPC_RESP_STATUS: {
         PyObject *last;
-        if (e->debug >= 5) {
+        if (MESG_ON(e, 5)) {
             PyObject *g;
             int rr;
             if (r.kind == IMAPC_RESP_UNTAGGED)
@@ -813,7 +816,7 @@ get_response(engine *e, PyObject **resp_out)
     case IMAPC_RESP_CONTINUATION: {
         PyObject *cont;
         int rr;
-        if (e->debug >= 5) {
+        if (MESG_ON(e, 5)) {
             PyObject *g = Py_BuildValue("(NN)", span_obj_sp(p, &r.text), span_obj(p, &r.text));
             rr = g ? log_match(e, 0, "Continuation", g) : -1;
             Py_XDECREF(g);
@@ -843,7 +846,7 @@ get_response(engine *e, PyObject **resp_out)
 
     if (response_code(e, &typ, dat) < 0)
         goto error;
-    if (e->debug >= 1) {
+    if (MESG_ON(e, 1)) {
         const char *t = PyUnicode_AsUTF8(typ);
         if (t == NULL)
             goto error;
@@ -969,7 +972,7 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
         if (r < 0) {
             /* except self.abort: print the interaction log at debug >= 1 */
             int m = matches_self_attr(e, e->st->s_abort);
-            if (m > 0 && e->debug >= 1) {
+            if (m > 0 && e->debug >= 1 && (!e->mesg_dead || OV(e, print_log))) {
                 PyObject *exc = exc_take(), *pr;
                 pr = PyObject_CallMethod(self, "print_log", NULL);
                 CALLED_OUT(e);
@@ -1273,7 +1276,7 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
                 goto error;
             Py_SETREF(literal, nl);
         }
-        if (e->debug >= 4) {
+        if (MESG_ON(e, 4)) {
             Py_ssize_t n = PyObject_Length(literal);
             if (n < 0 || engine_mesgf(e, "write literal size %zd", n) < 0)
                 goto error;

@@ -646,6 +646,8 @@ intern_names(modstate *st)
     INTERN(s_get, "get");
     INTERN(s_pop, "pop");
     INTERN(s_CAPABILITY, "CAPABILITY");
+    INTERN(s_logging, "logging");
+    INTERN(s_log, "log");
     if (!(st->b_empty = PyBytes_FromStringAndSize("", 0))
         || !(st->b_crlf = PyBytes_FromStringAndSize("\r\n", 2))
         || !(st->b_space = PyBytes_FromStringAndSize(" ", 1)))
