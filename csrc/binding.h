@@ -196,7 +196,9 @@ attr(PyObject *self, PyObject *name)
 int reader_select(engine *e);
 PyObject *reader_readline(IMAP4Object *self, modstate *st);
 PyObject *reader_read(IMAP4Object *self, modstate *st, PyObject *size);
-int reader_line_span(engine *e, const unsigned char **p, size_t *len);
+int reader_line_span(engine *e, const unsigned char **p, size_t *len, int long_ok);
+Py_ssize_t reader_long_line(engine *e, PyObject **obj, size_t have, size_t head,
+                            size_t raw_before, size_t *have_out);
 PyObject *reader_literal(engine *e, uint64_t size);
 void reader_reset(IMAP4Object *self);
 Py_ssize_t current_maxline(modstate *st, int *ok);

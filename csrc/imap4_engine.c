@@ -137,6 +137,7 @@ typedef struct {
     PyObject *obj;   /* owns the bytes when not in the buffer */
     size_t consume;  /* bytes to drop from the buffer when done */
     int in_buf;
+    int is_long;     /* only the start of a long line (see long_line_dat) */
 } line_t;
 
 static void
@@ -217,7 +218,7 @@ span_safe(engine *e)
 /* _get_line() minus the override check: readline(), the CRLF checks,
  * logging.  0 on success, -1 with an exception. */
 static int
-get_line_internal(engine *e, line_t *l)
+get_line_internal(engine *e, line_t *l, int long_ok)
 {
     PyObject *self = (PyObject *)e->self;
     memset(l, 0, sizeof(*l));
@@ -228,9 +229,19 @@ get_line_internal(engine *e, line_t *l)
         if (fast) {
             const unsigned char *p;
             size_t len;
-            int r = reader_line_span(e, &p, &len);
+            int r = reader_line_span(e, &p, &len, long_ok);
             if (r < 0)
                 return -1;
+            if (r == 2) {
+                /* The start of a long line: the caller finishes it in its
+                 * final object (long_line_dat) or asks again without. */
+                l->p = p;
+                l->len = len;
+                l->consume = len;
+                l->in_buf = 1;
+                l->is_long = 1;
+                return 0;
+            }
             if (r == 0) {
                 PyObject *tail;
                 if (len == 0) {
@@ -311,7 +322,7 @@ get_line_internal(engine *e, line_t *l)
 
 /* self._get_line(), honouring an override. */
 static int
-next_line(engine *e, line_t *l)
+next_line_ex(engine *e, line_t *l, int long_ok)
 {
     if (OV(e, _get_line)) {
         PyObject *o = call_method((PyObject *)e->self, e->st->names[OV__get_line], NULL, 0);
@@ -330,7 +341,13 @@ next_line(engine *e, line_t *l)
         l->len = (size_t)PyBytes_GET_SIZE(o);
         return 0;
     }
-    return get_line_internal(e, l);
+    return get_line_internal(e, l, long_ok);
+}
+
+static int
+next_line(engine *e, line_t *l)
+{
+    return next_line_ex(e, l, 0);
 }
 
 PyObject *
@@ -674,6 +691,66 @@ end_start_timeout(engine *e, int failed)
     return -1;
 }
 
+/* An untagged line too long for the buffer (a 7 MB SEARCH result): build
+ * its dat (the text, or "N " + text for "* N TYPE text") directly and
+ * receive the rest of the line into it, so the text is copied once.  The
+ * line start is in l (consumed here); returns dat or NULL. */
+static PyObject *
+long_line_dat(engine *e, line_t *l, const imapc_resp *r)
+{
+    size_t head = r->kind == IMAPC_RESP_STATUS ? r->num.len + 1 : 0;
+    size_t text_off = r->text.off, part = l->len - text_off, have, cap;
+    PyObject *obj, *prefix;
+    Py_ssize_t k;
+    char *d;
+
+    prefix = bytes_of(l->p, text_off); /* for an error message */
+    if (prefix == NULL)
+        return NULL;
+    /* imaplib logs the whole line; the ring keeps a prefix of it anyway */
+    log_add_raw(e->self, '<', l->p, l->len);
+    cap = 2 * (head + part);
+    obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    if (obj == NULL) {
+        Py_DECREF(prefix);
+        return NULL;
+    }
+    d = PyBytes_AS_STRING(obj);
+    if (head) {
+        memcpy(d, l->p + r->num.off, r->num.len);
+        d[r->num.len] = ' ';
+    }
+    memcpy(d + head, l->p + text_off, part);
+    line_done(e, l);
+    k = reader_long_line(e, &obj, head + part, head, text_off, &have);
+    if (k >= 0 && k > (Py_ssize_t)head && PyBytes_AS_STRING(obj)[k - 1] == '\r') {
+        Py_DECREF(prefix);
+        if (_PyBytes_Resize(&obj, k - 1) < 0)
+            return NULL;
+        return obj;
+    }
+    if (k == -1) {
+        Py_DECREF(obj);
+        Py_DECREF(prefix);
+        return NULL;
+    }
+    {
+        /* EOF before the LF, or a bare LF: imaplib's messages, with the
+         * raw line rebuilt from its prefix and the received text. */
+        size_t end = k >= 0 ? (size_t)k + 1 : have;
+        PyObject *tail = bytes_of((const unsigned char *)PyBytes_AS_STRING(obj) + head, end - head);
+        PyObject *raw = tail ? PyNumber_Add(prefix, tail) : NULL;
+        Py_XDECREF(tail);
+        if (raw != NULL) {
+            raise_kindf((PyObject *)e->self, e->st->s_abort, "socket error: unterminated line: %R", raw);
+            Py_DECREF(raw);
+        }
+        Py_DECREF(obj);
+        Py_DECREF(prefix);
+        return NULL;
+    }
+}
+
 /* One response: 1 (resp in *resp_out if asked), 0 for a continuation
  * (imaplib returns None), -1 on error. */
 static int
@@ -697,7 +774,7 @@ get_response(engine *e, PyObject **resp_out)
             return -1;
         }
     }
-    if (next_line(e, &l) < 0) {
+    if (next_line_ex(e, &l, resp_out == NULL && !MESG_ON(e, 1) && e->timeout_sock == NULL) < 0) {
         if (e->timeout_sock != NULL)
             end_start_timeout(e, 1);
         return -1;
@@ -714,6 +791,31 @@ get_response(engine *e, PyObject **resp_out)
     p = l.p;
     imapc_resp_classify(p, l.len, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
                         (size_t)PyBytes_GET_SIZE(e->tagpre), &r);
+    if (l.is_long) {
+        if ((r.kind == IMAPC_RESP_UNTAGGED || r.kind == IMAPC_RESP_STATUS) && r.text.present
+            && MESG_ON(e, 5) == 0) {
+            PyObject *last;
+            typ = typ_str(e, p + r.type.off, r.type.len);
+            if (typ == NULL)
+                goto error;
+            dat = long_line_dat(e, &l, &r);
+            if (dat == NULL)
+                goto error;
+            if (untagged_literals(e, typ, dat, &last) < 0) {
+                dat = NULL;
+                goto error;
+            }
+            dat = last;
+            goto filed;
+        }
+        /* Anything else finishes in the buffer like a short line. */
+        l.in_buf = 0;
+        if (get_line_internal(e, &l, 0) < 0)
+            return -1;
+        p = l.p;
+        imapc_resp_classify(p, l.len, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
+                            (size_t)PyBytes_GET_SIZE(e->tagpre), &r);
+    }
 
     switch (r.kind) {
     case IMAPC_RESP_TAGGED: {
@@ -844,6 +946,7 @@ get_response(engine *e, PyObject **resp_out)
         goto error;
     }
 
+filed:
     if (response_code(e, &typ, dat) < 0)
         goto error;
     if (MESG_ON(e, 1)) {
@@ -1390,7 +1493,7 @@ m_get_line(PyObject *self, PyObject *Py_UNUSED(ignored))
     ENGINE_BEGIN(self)
     {
         line_t l;
-        if (get_line_internal(&e, &l) == 0) {
+        if (get_line_internal(&e, &l, 0) == 0) {
             res_ = line_bytes(&e, &l);
             line_done(&e, &l);
         }

@@ -24,6 +24,9 @@
  * arrived and then doubles: memory follows the data, not the {N} the
  * server announced (CPython gh-119511). */
 #define LITERAL_STEP ((size_t)1 << 20)
+/* A line still unterminated after this many bytes may be handed to the
+ * engine to finish in its final bytes object (reader_long_line). */
+#define LONG_LINE ((size_t)1 << 20)
 /* Literals up to this size are assembled in the receive buffer. */
 #define SMALL_LITERAL ((uint64_t)64 << 10)
 
@@ -200,7 +203,7 @@ raise_too_long(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
  * buffer until the caller consumes them), 0 at EOF with *len the length
  * of an unterminated tail (possibly 0), -1 on error. */
 static int
-fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len)
+fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len, int long_ok)
 {
     size_t max;
     if (maxline == -1) { /* readline(0) */
@@ -223,6 +226,10 @@ fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len)
             raise_too_long(self, st, maxline);
             return -1;
         case IMAPC_LINE_NEED_MORE:
+            if (long_ok && imapc_rbuf_avail(&self->rbuf) >= LONG_LINE) {
+                *len = imapc_rbuf_avail(&self->rbuf);
+                return 2;
+            }
             if (self->reof) {
                 *len = imapc_rbuf_avail(&self->rbuf);
                 return 0;
@@ -265,7 +272,7 @@ reader_readline(IMAP4Object *self, modstate *st)
         return NULL;
     if (!self->rfast)
         return file_readline(self, st, maxline);
-    r = fast_line(self, st, maxline, &len);
+    r = fast_line(self, st, maxline, &len, 0);
     if (r < 0)
         return NULL;
     line = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->rbuf), (Py_ssize_t)len);
@@ -275,10 +282,10 @@ reader_readline(IMAP4Object *self, modstate *st)
 }
 
 int
-reader_line_span(engine *e, const unsigned char **p, size_t *len)
+reader_line_span(engine *e, const unsigned char **p, size_t *len, int long_ok)
 {
     /* Only after reader_select() in the same engine pass. */
-    int r = fast_line(e->self, e->st, e->maxline, len);
+    int r = fast_line(e->self, e->st, e->maxline, len, long_ok);
     if (r < 0)
         return -1;
     *p = imapc_rbuf_peek(&e->self->rbuf);
@@ -462,4 +469,65 @@ reader_literal(engine *e, uint64_t size)
         Py_DECREF(n);
         return res;
     }
+}
+
+/* Finish a long line straight into `obj`, which holds `have` bytes already
+ * (the caller copied the start of the line's text there and consumed it
+ * from the buffer; `raw_before` counts the raw line bytes that precede
+ * obj's data on the wire, minus `head`, bytes obj starts with that are not
+ * on the wire).  Receives into obj, growing it, until the LF; bytes after
+ * the LF go back into the receive buffer.  Returns the index of the LF in
+ * obj, -2 at EOF before a LF (*have_out: bytes in obj), -1 on error
+ * (including the _MAXLINE limit). */
+Py_ssize_t
+reader_long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before,
+                 size_t *have_out)
+{
+    IMAP4Object *self = e->self;
+    size_t cap = (size_t)PyBytes_GET_SIZE(*obj), scan = head;
+    size_t max = e->maxline < 0 ? SIZE_MAX - 1 : (size_t)e->maxline;
+    for (;;) {
+        const char *base = PyBytes_AS_STRING(*obj);
+        const char *lf = memchr(base + scan, '\n', have - scan);
+        Py_ssize_t got;
+        if (lf != NULL) {
+            size_t k = (size_t)(lf - base), rest = have - (k + 1);
+            if (raw_before + (k + 1 - head) > max)
+                goto too_long;
+            if (rest > 0) {
+                size_t space;
+                unsigned char *dst = imapc_rbuf_reserve(&self->rbuf, rest, &space);
+                if (dst == NULL) {
+                    PyErr_NoMemory();
+                    return -1;
+                }
+                memcpy(dst, lf + 1, rest);
+                imapc_rbuf_commit(&self->rbuf, rest);
+            }
+            *have_out = k + 1;
+            return (Py_ssize_t)k;
+        }
+        scan = have;
+        if (raw_before + (have - head) > max)
+            goto too_long;
+        if (self->reof) {
+            *have_out = have;
+            return -2;
+        }
+        if (have == cap) {
+            size_t ncap = cap * 2;
+            if (_PyBytes_Resize(obj, (Py_ssize_t)ncap) < 0)
+                return -1;
+            cap = ncap;
+        }
+        got = recv_into_mem(self, e->st, PyBytes_AS_STRING(*obj) + have, cap - have);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            self->reof = 1;
+        have += (size_t)got;
+    }
+too_long:
+    raise_too_long(self, e->st, e->maxline);
+    return -1;
 }
