@@ -26,7 +26,7 @@
 #define LITERAL_STEP ((size_t)1 << 20)
 /* A line still unterminated after this many bytes may be handed to the
  * engine to finish in its final bytes object (reader_long_line). */
-#define LONG_LINE ((size_t)1 << 20)
+#define LONG_LINE ((size_t)256 << 10)
 /* Literals up to this size are assembled in the receive buffer. */
 #define SMALL_LITERAL ((uint64_t)64 << 10)
 
