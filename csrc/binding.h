@@ -55,6 +55,7 @@ typedef struct {
     PyObject *recv_into; /* bound rsock.recv_into */
     int rfast;           /* 1: read rsock directly; 0: go through `file` */
     int reof;            /* rsock returned EOF */
+    double rsecs;        /* when the buffered bytes were received */
 
     /* Re-entrancy guard: the thread inside an I/O method, and its depth. */
     unsigned long busy_thread;
@@ -213,9 +214,10 @@ int engine_mesg(engine *e, PyObject *msg);
 int engine_mesgf(engine *e, const char *fmt, ...);
 
 /* debug (imap4_debug.c) */
-void log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len);
+/* secs < 0: now */
+void log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len, double secs);
 void log_clear(IMAP4Object *self);
-int log_line(engine *e, char dir, const unsigned char *p, size_t len);
+int log_line(engine *e, char dir, const unsigned char *p, size_t len, double secs);
 double now_secs(void);
 
 extern PyMethodDef imap4_engine_methods[];

@@ -14,14 +14,8 @@
 double
 now_secs(void)
 {
-    /* The log shows centiseconds; the coarse clock (a few ms) is enough
-     * and costs a fraction of the precise one on every line. */
     struct timespec ts;
-#ifdef CLOCK_REALTIME_COARSE
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-#else
     clock_gettime(CLOCK_REALTIME, &ts);
-#endif
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -38,7 +32,7 @@ log_clear(IMAP4Object *self)
 }
 
 void
-log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len)
+log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len, double secs)
 {
     log_entry *ent = &self->log[self->log_idx];
     if (len > ent->cap) {
@@ -58,7 +52,7 @@ log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len)
         memcpy(ent->raw, p, ent->len);
     Py_CLEAR(ent->text);
     ent->dir = dir;
-    ent->secs = now_secs();
+    ent->secs = secs < 0 ? now_secs() : secs;
     ent->used = 1;
     if (++self->log_idx >= LOG_RING)
         self->log_idx = 0;

@@ -176,12 +176,12 @@ line_bytes(engine *e, line_t *l)
 
 /* imaplib logs every line: to _mesg at debug >= 4, else into the ring. */
 int
-log_line(engine *e, char dir, const unsigned char *p, size_t len)
+log_line(engine *e, char dir, const unsigned char *p, size_t len, double secs)
 {
     PyObject *b, *msg;
     int r;
     if (e->debug < 4 && !OV(e, _log)) {
-        log_add_raw(e->self, dir, p, len);
+        log_add_raw(e->self, dir, p, len, secs);
         return 0;
     }
     if (e->debug >= 4 && e->mesg_dead)
@@ -271,7 +271,9 @@ get_line_internal(engine *e, line_t *l, int long_ok)
             l->in_buf = 1;
             if (!span_safe(e) && line_own(e, l) < 0)
                 return -1;
-            if (log_line(e, '<', l->p, l->len) < 0) {
+            /* Stamped with the time its bytes arrived: one clock read
+             * per recv, not one per line. */
+            if (log_line(e, '<', l->p, l->len, e->self->rsecs) < 0) {
                 line_done(e, l);
                 return -1;
             }
@@ -312,7 +314,7 @@ get_line_internal(engine *e, line_t *l, int long_ok)
             return -1;
         l->p = (const unsigned char *)PyBytes_AS_STRING(l->obj);
         l->len = (size_t)PyBytes_GET_SIZE(l->obj);
-        if (log_line(e, '<', l->p, l->len) < 0) {
+        if (log_line(e, '<', l->p, l->len, -1.0) < 0) {
             line_done(e, l);
             return -1;
         }
@@ -592,6 +594,11 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
         PyTuple_SET_ITEM(tup, 0, dat); /* steals */
         PyTuple_SET_ITEM(tup, 1, data);
         dat = NULL;
+        /* (bytes, bytes) can never be part of a cycle: untrack it now, as
+         * the collector would on its first pass, so that a FETCH of 100,000
+         * literals does not make each collection walk them all. */
+        if (!PyObject_IS_GC(data))
+            PyObject_GC_UnTrack(tup);
         if (engine_append_untagged(e, typ, tup) < 0) {
             Py_DECREF(tup);
             return -1;
@@ -708,7 +715,7 @@ long_line_dat(engine *e, line_t *l, const imapc_resp *r)
     if (prefix == NULL)
         return NULL;
     /* imaplib logs the whole line; the ring keeps a prefix of it anyway */
-    log_add_raw(e->self, '<', l->p, l->len);
+    log_add_raw(e->self, '<', l->p, l->len, e->self->rsecs);
     cap = 2 * (head + part);
     obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
     if (obj == NULL) {
@@ -1334,7 +1341,8 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
                 goto error;
         }
     }
-    if (log_line(e, '>', (const unsigned char *)PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data)) < 0)
+    if (log_line(e, '>', (const unsigned char *)PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data),
+                 -1.0) < 0)
         goto error;
     {
         /* data + CRLF */

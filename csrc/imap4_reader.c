@@ -186,6 +186,7 @@ fill(IMAP4Object *self, modstate *st)
     got = recv_into_mem(self, st, (char *)dst, space);
     if (got < 0)
         return -1;
+    self->rsecs = now_secs();
     if (got == 0)
         self->reof = 1;
     imapc_rbuf_commit(&self->rbuf, (size_t)got);
