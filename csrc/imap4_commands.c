@@ -393,8 +393,11 @@ m_append(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
     Py_XDECREF(utf8);
     if (t < 0)
         goto done;
+#if PY_VERSION_HEX >= 0x030E0000
+    t = 0; /* 3.14: _command frames UTF-8 literals itself (UTF8 (~{N} ... )) */
+#endif
     if (t) {
-        /* 3.11 framing: the wrapper travels inside the {N} literal. */
+        /* Up to 3.13: the wrapper travels inside the {N} literal. */
         PyObject *head = PyBytes_FromString("UTF8 ("), *tail = PyBytes_FromString(")"), *x, *y;
         x = head ? PyNumber_Add(head, literal) : NULL;
         y = x && tail ? PyNumber_Add(x, tail) : NULL;

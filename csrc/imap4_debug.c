@@ -160,6 +160,78 @@ done:
     return res;
 }
 
+#if PY_VERSION_HEX < 0x030A0000
+/* 3.9's _dump_ur: '%s: "%s"' % (key, value[0] and '" "'.join(value) or '')
+ * after a leading separator -- which fails on bytes values, as it does in
+ * 3.9's imaplib (bpo-26543, fixed in 3.10). */
+static PyObject *
+m_dump_ur(PyObject *self, PyObject *d)
+{
+    modstate *st = STATE(self);
+    PyObject *items, *it, *pair, *parts, *sep, *quote, *joined, *msg, *r;
+    if (st == NULL)
+        return NULL;
+    items = PyObject_CallMethod(d, "items", NULL);
+    if (items == NULL)
+        return NULL;
+    if (PyObject_Length(items) <= 0) {
+        Py_DECREF(items);
+        if (PyErr_Occurred())
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    parts = PyList_New(0);
+    it = parts ? PyObject_GetIter(items) : NULL;
+    Py_DECREF(items);
+    quote = PyUnicode_FromString("\" \"");
+    sep = PyUnicode_FromString("\n\t\t");
+    if (it == NULL || quote == NULL || sep == NULL)
+        goto error;
+    while ((pair = PyIter_Next(it)) != NULL) {
+        PyObject *k = PySequence_GetItem(pair, 0), *v = PySequence_GetItem(pair, 1), *first = NULL,
+                 *text = NULL, *s = NULL;
+        int t = -1;
+        Py_DECREF(pair);
+        if (k && v && (first = PySequence_GetItem(v, 0)) != NULL)
+            t = PyObject_IsTrue(first);
+        if (t > 0)
+            text = PyUnicode_Join(quote, v);
+        else if (t == 0)
+            text = PyUnicode_FromString("");
+        if (text != NULL)
+            s = PyUnicode_FromFormat("%S: \"%S\"", k, text);
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        Py_XDECREF(first);
+        Py_XDECREF(text);
+        if (s == NULL || PyList_Append(parts, s) < 0) {
+            Py_XDECREF(s);
+            goto error;
+        }
+        Py_DECREF(s);
+    }
+    if (PyErr_Occurred())
+        goto error;
+    joined = PyUnicode_Join(sep, parts);
+    msg = joined ? PyUnicode_FromFormat("untagged responses dump:%U%U", sep, joined) : NULL;
+    Py_XDECREF(joined);
+    if (msg == NULL)
+        goto error;
+    r = call_method(self, st->names[OV__mesg], &msg, 1);
+    Py_DECREF(msg);
+    Py_DECREF(it);
+    Py_DECREF(parts);
+    Py_DECREF(quote);
+    Py_DECREF(sep);
+    return r;
+error:
+    Py_XDECREF(it);
+    Py_XDECREF(parts);
+    Py_XDECREF(quote);
+    Py_XDECREF(sep);
+    return NULL;
+}
+#else
 static PyObject *
 m_dump_ur(PyObject *self, PyObject *d)
 {
@@ -215,6 +287,7 @@ m_dump_ur(PyObject *self, PyObject *d)
     Py_DECREF(msg);
     return r;
 }
+#endif
 
 static int
 used_count(IMAP4Object *self)

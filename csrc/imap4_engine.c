@@ -1228,6 +1228,17 @@ append_arg(PyObject **data, PyObject *arg, int space)
     return 0;
 }
 
+#if PY_VERSION_HEX >= 0x030E0000
+static int
+utf8_mode(engine *e)
+{
+    PyObject *v = PyObject_GetAttr((PyObject *)e->self, e->st->s_utf8_enabled);
+    int t = v ? PyObject_IsTrue(v) : -1;
+    Py_XDECREF(v);
+    return t;
+}
+#endif
+
 static PyObject *
 command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1329,6 +1340,20 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
             PyObject *suffix, *bsuffix;
             if (n < 0)
                 goto error;
+#if PY_VERSION_HEX >= 0x030E0000
+            /* 3.14 (gh-78319, RFC 6855): in UTF-8 mode the literal is
+             * announced as UTF8 (~{N} and closed by ')' after the data. */
+            if (utf8_mode(e) > 0) {
+                PyObject *closed = PyBytes_FromObject(literal);
+                if (closed == NULL)
+                    goto error;
+                PyBytes_ConcatAndDel(&closed, PyBytes_FromString(")"));
+                if (closed == NULL)
+                    goto error;
+                Py_SETREF(literal, closed);
+                suffix = PyUnicode_FromFormat(" UTF8 (~{%zd}", n);
+            } else
+#endif
             suffix = PyUnicode_FromFormat(" {%zd}", n);
             if (suffix == NULL)
                 goto error;

@@ -675,7 +675,12 @@ module_exec(PyObject *module)
         return -1;
     Py_DECREF(v);
 
-    if (PyModule_AddStringConstant(module, "__version__", "2.58") < 0
+#if PY_VERSION_HEX >= 0x030E0000
+#define IMAPLIB_VERSION "2.60" /* imaplib's own version string on 3.14 */
+#else
+#define IMAPLIB_VERSION "2.58"
+#endif
+    if (PyModule_AddStringConstant(module, "__version__", IMAPLIB_VERSION) < 0
         || PyModule_AddIntConstant(module, "Debug", 0) < 0
         || PyModule_AddIntConstant(module, "IMAP4_PORT", 143) < 0
         || PyModule_AddIntConstant(module, "IMAP4_SSL_PORT", 993) < 0

@@ -17,7 +17,8 @@ _imaplib_c._bind(globals())
 del _imaplib_c
 
 # IDLE as CPython 3.14 offers it, on every version (see _idle.py).
-from ._idle import Idler, idle as _idle_method  # noqa: E402
+from ._idle import Idler as Idler
+from ._idle import idle as _idle_method
 
 IMAP4.idle = _idle_method  # type: ignore[name-defined]  # noqa: F821
 del _idle_method

@@ -13,9 +13,12 @@ instance override exactly where imaplib would call the method.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
-_NO_RESPONSE: Tuple[str, Any] = ("", None)
+from typing_extensions import Self
+
+_NO_RESPONSE: tuple[str, Any] = ("", None)
 _IDLE_STATES = ("AUTH", "SELECTED")
 
 
@@ -26,7 +29,7 @@ class Idler:
     class are subject to change.
     """
 
-    def __init__(self, imap: Any, duration: Optional[float] = None) -> None:
+    def __init__(self, imap: Any, duration: float | None = None) -> None:
         if "IDLE" not in imap.capabilities:
             raise imap.error("Server does not support IMAP4 IDLE")
         if duration is not None and not imap.sock:
@@ -34,9 +37,9 @@ class Idler:
             raise imap.error("duration requires a socket connection")
         self._imap = imap
         self._duration = duration
-        self._deadline: Optional[float] = None
-        self._tag: Optional[bytes] = None
-        self._saved_state: Optional[str] = None
+        self._deadline: float | None = None
+        self._tag: bytes | None = None
+        self._saved_state: str | None = None
 
     # -- capture ---------------------------------------------------------
 
@@ -70,7 +73,7 @@ class Idler:
 
     # -- context manager -------------------------------------------------
 
-    def __enter__(self) -> "Idler":
+    def __enter__(self) -> Self:
         imap = self._imap
         if imap.debug >= 4:
             imap._mesg(f"idle start duration={self._duration}")
@@ -100,7 +103,7 @@ class Idler:
         imap.state = "IDLING"
         return self
 
-    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> bool:
+    def __exit__(self, exc_type: object, exc_val: object, exc_tb: object) -> bool:
         imap = self._imap
         if imap.debug >= 4:
             imap._mesg("idle done")
@@ -127,10 +130,10 @@ class Idler:
 
     # -- iteration -------------------------------------------------------
 
-    def __iter__(self) -> "Idler":
+    def __iter__(self) -> Idler:
         return self
 
-    def _pop(self, timeout: Optional[float], default: Any = _NO_RESPONSE) -> Any:
+    def _pop(self, timeout: float | None, default: Any = _NO_RESPONSE) -> Any:
         """The next response, or ``default`` if none starts within ``timeout``."""
         imap = self._imap
         if imap.state != "IDLING":
@@ -157,7 +160,7 @@ class Idler:
             imap._mesg(f"idle _pop({timeout}) read {resp[0]}")
         return resp
 
-    def __next__(self) -> Tuple[str, Any]:
+    def __next__(self) -> tuple[str, Any]:
         timeout = None if self._deadline is None else self._deadline - time.monotonic()
         typ, data = self._pop(timeout)
         if not typ:
@@ -166,7 +169,7 @@ class Idler:
             raise StopIteration
         return typ, data
 
-    def burst(self, interval: float = 0.1) -> Iterator[Tuple[str, Any]]:
+    def burst(self, interval: float = 0.1) -> Iterator[tuple[str, Any]]:
         """Yield the next response and all that follow it within ``interval`` seconds."""
         if not self._imap.sock:
             raise self._imap.error("burst() requires a socket connection")
@@ -192,7 +195,7 @@ def _register_idle_command(imap: Any) -> None:
     Commands.setdefault("IDLE", _IDLE_STATES)
 
 
-def idle(self: Any, duration: Optional[float] = None) -> Idler:
+def idle(self: Any, duration: float | None = None) -> Idler:
     """Return an iterable IDLE context manager producing untagged responses.
 
     If ``duration`` is not None, iteration stops after that many seconds.

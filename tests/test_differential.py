@@ -1405,12 +1405,18 @@ def test_session_count() -> None:
     assert len(set(SESSION_IDS)) == len(SESSION_IDS)
 
 
+# 3.9's _dump_ur fails on bytes values (bpo-26543): there stdlib leaves the
+# script early, and the target must fail the same way.
+DUMP_UR_BYTES_UNSAFE = {"debug5", "debug3_noop_dump", "dump_ur"}
+
+
 @pytest.mark.parametrize("chunked", [False, True], ids=["whole", "chunked"])
 @pytest.mark.parametrize("session", SESSIONS, ids=SESSION_IDS)
 def test_session(session: Session, chunked: bool) -> None:
     target = load_target()
     ref = play(STDLIB, session, chunked)
-    assert ref.server_errors == [], f"script bug: stdlib deviates from the script: {ref.server_errors}"
+    if not (sys.version_info < (3, 10) and session.name in DUMP_UR_BYTES_UNSAFE):
+        assert ref.server_errors == [], f"script bug: stdlib deviates from the script: {ref.server_errors}"
     got = play(target, session, chunked)
     assert got.events == ref.events
     assert got.wire == ref.wire

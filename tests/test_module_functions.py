@@ -145,7 +145,7 @@ def test_internaldate2tuple_returns_struct_time() -> None:
 
 # -- Time2Internaldate -------------------------------------------------------------
 
-UTC = datetime.UTC
+UTC = datetime.timezone.utc
 TIME2_INPUTS: list[Any] = [
     0,
     1,
