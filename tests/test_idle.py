@@ -109,14 +109,14 @@ def test_denied_and_missing_capability() -> None:
     def deny(conn: socket.socket, tag: bytes) -> None:
         conn.sendall(tag + b" NO not now\r\n")
 
-    M, ls, t = _client(deny)
+    M, ls, _ = _client(deny)
     with pytest.raises(mod.IMAP4.error, match="idle denied"), M.idle():
         pass
     assert "_append_untagged" not in vars(M)
     M.shutdown()
     ls.close()
 
-    M, ls, _t = _client(deny, caps=b"IMAP4rev1")
+    M, ls, _ = _client(deny, caps=b"IMAP4rev1")
     with pytest.raises(mod.IMAP4.error, match="does not support IMAP4 IDLE"):
         M.idle()
     M.shutdown()
