@@ -57,6 +57,12 @@ typedef struct {
     int reof;            /* rsock returned EOF */
     double rsecs;        /* when the buffered bytes were received */
 
+    /* Instance-level overrides (imap._mesg = f): checked again only when
+     * one of the hook names was assigned (ov_assigned, set by setattr) or
+     * the instance dict changed size since the last look. */
+    int ov_assigned;
+    Py_ssize_t ov_dict_size;
+
     /* Re-entrancy guard: the thread inside an I/O method, and its depth. */
     unsigned long busy_thread;
     int busy_depth;
@@ -71,7 +77,7 @@ typedef struct {
 #define OVERRIDABLE(X)                                                         \
     X(readline) X(read) X(send) X(_get_line) X(_get_response)                  \
     X(_append_untagged) X(_log) X(_mesg) X(_check_bye)               \
-    X(_new_tag) X(print_log)
+    X(_new_tag) X(print_log) X(_command) X(_command_complete)
 
 enum {
 #define X(n) OV_##n,
@@ -164,6 +170,7 @@ typedef struct {
 } engine;
 
 int engine_init(engine *e, IMAP4Object *self);
+int is_overridden(IMAP4Object *self, modstate *st, int idx);
 void engine_fini(engine *e);
 int engine_refresh(engine *e);
 

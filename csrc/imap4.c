@@ -89,11 +89,11 @@ busy_leave(IMAP4Object *self)
 /* Engine context                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Is self.<name> IMAP4's own C method?  Checked once per engine entry:
- * the instance dict first (IMAPClient sets imap._mesg), then the type
- * through its method cache (_PyType_Lookup, a borrowed reference), which
- * also sees mock.patch.object(IMAP4, ...) on the base class itself. */
-static int
+/* Is self.<name> IMAP4's own C method?  The instance dict first
+ * (IMAPClient sets imap._mesg), then the type through its method cache
+ * (_PyType_Lookup, a borrowed reference), which also sees
+ * mock.patch.object(IMAP4, ...) on the base class itself. */
+int
 is_overridden(IMAP4Object *self, modstate *st, int idx)
 {
     PyObject *name = st->names[idx];
@@ -103,6 +103,36 @@ is_overridden(IMAP4Object *self, modstate *st, int idx)
     if (PyErr_Occurred())
         return -1;
     return _PyType_Lookup(Py_TYPE(self), name) != st->own_descr[idx];
+}
+
+/* All hooks at once, for an engine pass.  The instance dict is searched
+ * only when it may hold a hook (see ov_assigned); otherwise each check
+ * is one method-cache hit on the type. */
+static int
+override_mask(IMAP4Object *self, modstate *st, unsigned *mask)
+{
+    Py_ssize_t size = self->dict ? PyDict_GET_SIZE(self->dict) : 0;
+    int inst = self->ov_assigned || size != self->ov_dict_size, found = 0, i;
+    *mask = 0;
+    for (i = 0; i < OV_COUNT; i++) {
+        PyObject *name = st->names[i];
+        if (inst && size > 0) {
+            if (PyDict_GetItemWithError(self->dict, name) != NULL) {
+                *mask |= 1u << i;
+                found = 1;
+                continue;
+            }
+            if (PyErr_Occurred())
+                return -1;
+        }
+        if (_PyType_Lookup(Py_TYPE(self), name) != st->own_descr[i])
+            *mask |= 1u << i;
+    }
+    if (inst && !found) {
+        self->ov_assigned = 0;
+        self->ov_dict_size = size;
+    }
+    return 0;
 }
 
 int
@@ -185,19 +215,13 @@ int
 engine_init(engine *e, IMAP4Object *self)
 {
     PyObject *v;
-    int i;
     memset(e, 0, sizeof(*e));
     e->self = self;
     e->st = STATE(self);
     if (e->st == NULL)
         return -1;
-    for (i = 0; i < OV_COUNT; i++) {
-        int r = is_overridden(self, e->st, i);
-        if (r < 0)
-            return -1;
-        if (r)
-            e->ov |= 1u << i;
-    }
+    if (override_mask(self, e->st, &e->ov) < 0)
+        return -1;
     v = PyObject_GetAttr((PyObject *)self, e->st->s_debug);
     if (v == NULL)
         return -1;
@@ -245,6 +269,7 @@ imap4_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL)
         return NULL;
     imapc_rbuf_init(&self->rbuf);
+    self->ov_assigned = 1; /* nothing checked yet */
     return (PyObject *)self;
 }
 
@@ -385,6 +410,32 @@ imap4_init(PyObject *self, PyObject *args, PyObject *kwds)
 done_v:
     Py_XDECREF(v);
     return -1;
+}
+
+/* Assigning a hook on the instance (imap._mesg = logger.debug) makes the
+ * next engine pass look in the instance dict again. */
+static int
+imap4_setattro(PyObject *self, PyObject *name, PyObject *value)
+{
+    IMAP4Object *io = (IMAP4Object *)self;
+    if (!io->ov_assigned) {
+        modstate *st = STATE(self);
+        int i;
+        if (st == NULL)
+            return -1;
+        /* Attribute names are nearly always interned (identifiers, our
+         * own names): compare by value only when this one is not. */
+        int by_value = PyUnicode_Check(name) && !PyUnicode_CHECK_INTERNED(name);
+        for (i = 0; i < OV_COUNT; i++) {
+            if (name == st->names[i] || (by_value && PyUnicode_Compare(name, st->names[i]) == 0)) {
+                io->ov_assigned = 1;
+                break;
+            }
+        }
+        if (PyErr_Occurred())
+            return -1;
+    }
+    return PyObject_GenericSetAttr(self, name, value);
 }
 
 /* __getattr__: UPPERCASE aliases of the command methods. */
@@ -1067,6 +1118,7 @@ static PyType_Slot imap4_slots[] = {
     {Py_tp_traverse, imap4_traverse},
     {Py_tp_clear, imap4_clear},
     {Py_tp_getattro, imap4_getattro},
+    {Py_tp_setattro, imap4_setattro},
     {Py_tp_methods, imap4_methods},
     {Py_tp_members, imap4_members},
     {0, NULL},

@@ -1634,6 +1634,24 @@ m_simple_command(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                         "_simple_command() missing 1 required positional argument: 'name'");
         return NULL;
     }
+    {
+        /* Neither half overridden: one engine pass for both. */
+        int a = is_overridden((IMAP4Object *)self, st, OV__command), b;
+        if (a < 0)
+            return NULL;
+        b = a ? 1 : is_overridden((IMAP4Object *)self, st, OV__command_complete);
+        if (b < 0)
+            return NULL;
+        if (!a && !b) {
+            ENGINE_BEGIN(self)
+            tag = command_impl(&e, args[0], args + 1, nargs - 1);
+            if (tag != NULL) {
+                res_ = command_complete_impl(&e, args[0], tag);
+                Py_DECREF(tag);
+            }
+            ENGINE_END()
+        }
+    }
     if (nargs + 1 > (Py_ssize_t)(sizeof(small) / sizeof(small[0]))) {
         stack = PyMem_New(PyObject *, (size_t)nargs + 1);
         if (stack == NULL)
