@@ -210,6 +210,7 @@ Py_ssize_t reader_long_line(engine *e, PyObject **obj, size_t have, size_t head,
 PyObject *reader_literal(engine *e, uint64_t size);
 void reader_reset(IMAP4Object *self);
 Py_ssize_t current_maxline(modstate *st, int *ok);
+PyObject *read_chunked(PyObject *file, PyObject *size_obj);
 
 /* engine (imap4_engine.c) */
 PyObject *engine_get_line(engine *e);

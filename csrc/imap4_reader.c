@@ -371,52 +371,6 @@ fast_read(IMAP4Object *self, modstate *st, uint64_t size)
     return obj;
 }
 
-/* File mode read: growing chunks, as the gh-119511 fix does. */
-static PyObject *
-file_read(IMAP4Object *self, modstate *st, PyObject *size_obj, uint64_t size)
-{
-    PyObject *file = PyObject_GetAttr((PyObject *)self, st->s_file), *parts, *res, *sep;
-    uint64_t have = 0, chunk = LITERAL_STEP;
-    if (file == NULL)
-        return NULL;
-    if (size <= LITERAL_STEP) {
-        res = PyObject_CallMethod(file, "read", "(O)", size_obj);
-        Py_DECREF(file);
-        return res;
-    }
-    parts = PyList_New(0);
-    if (parts == NULL) {
-        Py_DECREF(file);
-        return NULL;
-    }
-    while (have < size) {
-        uint64_t want = size - have < chunk ? size - have : chunk;
-        PyObject *data = PyObject_CallMethod(file, "read", "n", (Py_ssize_t)want);
-        Py_ssize_t n;
-        if (data == NULL || PyList_Append(parts, data) < 0) {
-            Py_XDECREF(data);
-            Py_DECREF(parts);
-            Py_DECREF(file);
-            return NULL;
-        }
-        n = PyObject_Length(data);
-        Py_DECREF(data);
-        if (n <= 0)
-            break;
-        have += (uint64_t)n;
-        if ((uint64_t)n < want)
-            break;
-        if (chunk < ((uint64_t)1 << 30))
-            chunk *= 2;
-    }
-    Py_DECREF(file);
-    sep = PyBytes_FromStringAndSize("", 0);
-    res = sep ? PyObject_CallMethod(sep, "join", "(O)", parts) : NULL;
-    Py_XDECREF(sep);
-    Py_DECREF(parts);
-    return res;
-}
-
 static int
 size_from_obj(PyObject *size_obj, uint64_t *size, int *whole)
 {
@@ -444,6 +398,59 @@ size_from_obj(PyObject *size_obj, uint64_t *size, int *whole)
     return 0;
 }
 
+/* file.read(size) in growing chunks, as the gh-119511 fix does: memory
+ * follows the bytes that arrive, not the size the server announced. */
+PyObject *
+read_chunked(PyObject *file, PyObject *size_obj)
+{
+    PyObject *parts, *res, *sep;
+    uint64_t size, have = 0, chunk = LITERAL_STEP;
+    int whole;
+    if (size_from_obj(size_obj, &size, &whole) < 0)
+        return NULL;
+    if (size <= LITERAL_STEP)
+        return PyObject_CallMethod(file, "read", "(O)", size_obj);
+    parts = PyList_New(0);
+    if (parts == NULL)
+        return NULL;
+    while (have < size) {
+        uint64_t want = size - have < chunk ? size - have : chunk;
+        PyObject *data = PyObject_CallMethod(file, "read", "n", (Py_ssize_t)want);
+        Py_ssize_t n;
+        if (data == NULL || PyList_Append(parts, data) < 0) {
+            Py_XDECREF(data);
+            Py_DECREF(parts);
+            return NULL;
+        }
+        n = PyObject_Length(data);
+        Py_DECREF(data);
+        if (n <= 0)
+            break;
+        have += (uint64_t)n;
+        if ((uint64_t)n < want)
+            break;
+        if (chunk < ((uint64_t)1 << 30))
+            chunk *= 2;
+    }
+    sep = PyBytes_FromStringAndSize("", 0);
+    res = sep ? PyObject_CallMethod(sep, "join", "(O)", parts) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(parts);
+    return res;
+}
+
+static PyObject *
+file_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
+{
+    PyObject *file = PyObject_GetAttr((PyObject *)self, st->s_file), *res;
+    if (file == NULL)
+        return NULL;
+    res = read_chunked(file, size_obj);
+    Py_DECREF(file);
+    return res;
+}
+
+
 PyObject *
 reader_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
 {
@@ -452,7 +459,7 @@ reader_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
     if (size_from_obj(size_obj, &size, &whole) < 0 || reader_sync(self, st) < 0)
         return NULL;
     if (!self->rfast)
-        return file_read(self, st, size_obj, size);
+        return file_read(self, st, size_obj);
     return fast_read(self, st, size);
 }
 
@@ -466,7 +473,7 @@ reader_literal(engine *e, uint64_t size)
         PyObject *n = PyLong_FromUnsignedLongLong(size), *res;
         if (n == NULL)
             return NULL;
-        res = file_read(self, e->st, n, size);
+        res = file_read(self, e->st, n);
         Py_DECREF(n);
         return res;
     }

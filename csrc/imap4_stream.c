@@ -79,7 +79,8 @@ stream_read(PyObject *self, PyObject *size)
     PyObject *rf, *res;
     if (st == NULL || !(rf = PyObject_GetAttr(self, st->s_readfile)))
         return NULL;
-    res = PyObject_CallMethod(rf, "read", "(O)", size);
+    /* imaplib's stream read() was never bounded (gh-119511); ours is */
+    res = read_chunked(rf, size);
     Py_DECREF(rf);
     return res;
 }
