@@ -118,7 +118,7 @@ typedef struct {
         *s_select_mb, *s_OK, *s_NO, *s_BAD, *s_BYE, *s_READ_ONLY,
         *s_PREAUTH, *s_FETCH, *s_EXISTS, *s_empty_str, *s_ascii, *s_utf_8,
         *s_LOGOUT, *s_AUTH, *s_SELECTED, *s_NONAUTH, *s_mech,
-        *s_read_literal_fmt, *s_get, *s_pop, *s_CAPABILITY, *s_logging, *s_log;
+        *s_read_literal_fmt, *s_get, *s_pop, *s_CAPABILITY, *s_logging, *s_log, *s_Commands, *s_MAXLINE;
     PyObject *b_empty, *b_crlf, *b_space;
 } modstate;
 
@@ -171,6 +171,7 @@ typedef struct {
 
 int engine_init(engine *e, IMAP4Object *self);
 int is_overridden(IMAP4Object *self, modstate *st, int idx);
+PyObject *new_tag(PyObject *self, modstate *st);
 void engine_fini(engine *e);
 int engine_refresh(engine *e);
 

@@ -986,18 +986,20 @@ done:
     return res;
 }
 
-static PyObject *
-imap4__new_tag(PyObject *self, PyObject *Py_UNUSED(ignored))
+/* _new_tag(): tagpre + bytes(str(tagnum), _encoding); tagnum += 1;
+ * tagged_commands[tag] = None. */
+PyObject *
+new_tag(PyObject *self, modstate *st)
 {
-    modstate *st = STATE(self);
     PyObject *tagpre = NULL, *tagnum = NULL, *numstr = NULL, *enc = NULL, *numb = NULL,
              *tag = NULL, *next = NULL, *tc = NULL, *one;
-    if (st == NULL)
-        return NULL;
     if (!(tagpre = PyObject_GetAttr(self, st->s_tagpre)) || !(tagnum = PyObject_GetAttr(self, st->s_tagnum))
         || !(numstr = PyObject_Str(tagnum)) || !(enc = PyObject_GetAttr(self, st->s_encoding)))
         goto error;
-    numb = PyUnicode_AsEncodedString(numstr, PyUnicode_AsUTF8(enc), NULL);
+    if (PyLong_CheckExact(tagnum) && PyBytes_CheckExact(tagpre))
+        numb = PyUnicode_AsASCIIString(numstr); /* decimal digits in any encoding */
+    else
+        numb = PyUnicode_AsEncodedString(numstr, PyUnicode_AsUTF8(enc), NULL);
     if (numb == NULL || !(tag = PyNumber_Add(tagpre, numb)))
         goto error;
     one = PyLong_FromLong(1);
@@ -1027,6 +1029,13 @@ error:
     Py_XDECREF(next);
     Py_XDECREF(tc);
     return NULL;
+}
+
+static PyObject *
+imap4__new_tag(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    modstate *st = STATE(self);
+    return st ? new_tag(self, st) : NULL;
 }
 
 static PyObject *

@@ -1197,7 +1197,14 @@ wrap_oserror(engine *e)
 static PyObject *
 encode_str(PyObject *s, PyObject *enc)
 {
-    /* bytes(arg, self._encoding) */
+    /* bytes(arg, self._encoding); the two encodings imaplib uses go
+     * straight to their codecs (same result, same UnicodeEncodeError). */
+    if (PyUnicode_CheckExact(s) && PyUnicode_CheckExact(enc)) {
+        if (PyUnicode_CompareWithASCIIString(enc, "ascii") == 0)
+            return PyUnicode_AsASCIIString(s);
+        if (PyUnicode_CompareWithASCIIString(enc, "utf-8") == 0)
+            return PyUnicode_AsUTF8String(s);
+    }
     return PyObject_CallFunctionObjArgs((PyObject *)&PyBytes_Type, s, enc, NULL);
 }
 
@@ -1294,7 +1301,10 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
             }
         }
     }
-    tag = call_method(self, st->names[OV__new_tag], NULL, 0);
+    if (OV(e, _new_tag))
+        tag = call_method(self, st->names[OV__new_tag], NULL, 0);
+    else
+        tag = new_tag(self, st);
     if (tag == NULL)
         goto error;
     CALLED_OUT(e);

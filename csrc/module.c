@@ -43,7 +43,18 @@ state_of_type(PyTypeObject *tp)
 PyObject *
 ns_get(modstate *st, const char *name)
 {
-    PyObject *v = PyDict_GetItemString(st->ns, name); /* borrowed */
+    /* The hot names are interned once; the rest are rare lookups. */
+    PyObject *v, *key;
+    if (strcmp(name, "Commands") == 0)
+        key = Py_NewRef(st->s_Commands);
+    else if (strcmp(name, "_MAXLINE") == 0)
+        key = Py_NewRef(st->s_MAXLINE);
+    else
+        key = PyUnicode_FromString(name);
+    if (key == NULL)
+        return NULL;
+    v = PyDict_GetItemWithError(st->ns, key); /* borrowed */
+    Py_DECREF(key);
     if (v == NULL) {
         if (!PyErr_Occurred())
             PyErr_Format(PyExc_AttributeError,
@@ -647,6 +658,8 @@ intern_names(modstate *st)
     INTERN(s_pop, "pop");
     INTERN(s_CAPABILITY, "CAPABILITY");
     INTERN(s_logging, "logging");
+    INTERN(s_Commands, "Commands");
+    INTERN(s_MAXLINE, "_MAXLINE");
     INTERN(s_log, "log");
     if (!(st->b_empty = PyBytes_FromStringAndSize("", 0))
         || !(st->b_crlf = PyBytes_FromStringAndSize("\r\n", 2))
