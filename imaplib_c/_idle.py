@@ -77,12 +77,11 @@ class Idler:
         imap = self._imap
         if imap.debug >= 4:
             imap._mesg(f"idle start duration={self._duration}")
-        _register_idle_command(imap)
         # Capture before sending IDLE: responses that arrive before the
         # continuation request are delivered by iteration too.
         self._start_capture()
         try:
-            self._tag = imap._command("IDLE")
+            self._tag = _send_idle(imap)
             while True:
                 resp = imap._get_response()
                 if not resp:
@@ -184,15 +183,21 @@ class Idler:
             yield response
 
 
-def _register_idle_command(imap: Any) -> None:
-    """Before 3.14 ``Commands`` has no IDLE entry; add imaplib 3.14's on first use.
+def _send_idle(imap: Any) -> bytes:
+    """``imap._command('IDLE')``, with 3.14's state rule where ``Commands`` lacks IDLE.
 
-    It is added lazily so that merely importing imaplib_c keeps ``Commands``
-    identical to the running interpreter's imaplib (tools test for it).
+    Before 3.14 ``Commands`` has no IDLE entry, and tools test for that, so
+    the entry exists only while the command is being sent.
     """
     from . import Commands
 
-    Commands.setdefault("IDLE", _IDLE_STATES)
+    if "IDLE" in Commands:
+        return imap._command("IDLE")
+    Commands["IDLE"] = _IDLE_STATES
+    try:
+        return imap._command("IDLE")
+    finally:
+        Commands.pop("IDLE", None)
 
 
 def idle(self: Any, duration: float | None = None) -> Idler:

@@ -9,6 +9,7 @@ responses after DONE land in ``untagged_responses``.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from typing import Callable
@@ -75,6 +76,7 @@ def test_iteration_order_literals_and_partial_line() -> None:
     assert M.state == "AUTH"
     assert M.response("RECENT") == ("RECENT", [b"9"])  # arrived after DONE
     assert "_append_untagged" not in vars(M)
+    assert ("IDLE" in mod.Commands) == (sys.version_info >= (3, 14))  # as the stdlib's table
     M.shutdown()
     ls.close()
     t.join(5)
