@@ -480,8 +480,7 @@ static PyObject *
 imap4__create_socket(PyObject *self, PyObject *timeout)
 {
     modstate *st = STATE(self);
-    PyObject *host = NULL, *port = NULL, *addr = NULL, *sockmod = NULL, *sysmod = NULL,
-             *res = NULL, *r;
+    PyObject *host = NULL, *port = NULL, *addr = NULL, *sockmod = NULL, *res = NULL;
     int t;
     if (st == NULL)
         return NULL;
@@ -498,23 +497,23 @@ imap4__create_socket(PyObject *self, PyObject *timeout)
         goto done;
     if (PySys_Audit("imaplib.open", "OOO", self, host, port) < 0)
         goto done;
+    /* getaddrinfo() wants None, not '', for "this host" */
     t = PyObject_IsTrue(host);
     if (t < 0)
         goto done;
     addr = PyTuple_Pack(2, t ? host : Py_None, port);
     if (addr == NULL || !(sockmod = ns_get(st, "socket")))
         goto done;
+    /* The global default timeout applies unless one was given. */
     if (timeout != Py_None)
         res = PyObject_CallMethod(sockmod, "create_connection", "OO", addr, timeout);
     else
         res = PyObject_CallMethod(sockmod, "create_connection", "(O)", addr);
-    (void)r;
 done:
     Py_XDECREF(host);
     Py_XDECREF(port);
     Py_XDECREF(addr);
     Py_XDECREF(sockmod);
-    Py_XDECREF(sysmod);
     return res;
 }
 
