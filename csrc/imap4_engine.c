@@ -138,6 +138,7 @@ typedef struct {
     size_t consume;  /* bytes to drop from the buffer when done */
     int in_buf;
     int is_long;     /* only the start of a long line (see long_line_dat) */
+    int no_lf;       /* framed by our reader: no LF inside */
 } line_t;
 
 static void
@@ -240,6 +241,7 @@ get_line_internal(engine *e, line_t *l, int long_ok)
                 l->consume = len;
                 l->in_buf = 1;
                 l->is_long = 1;
+                l->no_lf = 1;
                 return 0;
             }
             if (r == 0) {
@@ -269,6 +271,7 @@ get_line_internal(engine *e, line_t *l, int long_ok)
             l->len = len - 2;
             l->consume = len;
             l->in_buf = 1;
+            l->no_lf = 1;
             if (!span_safe(e) && line_own(e, l) < 0)
                 return -1;
             /* Stamped with the time its bytes arrived: one clock read
@@ -796,8 +799,9 @@ get_response(engine *e, PyObject **resp_out)
             goto error;
     }
     p = l.p;
-    imapc_resp_classify(p, l.len, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
-                        (size_t)PyBytes_GET_SIZE(e->tagpre), &r);
+    (l.no_lf ? imapc_resp_classify_nolf : imapc_resp_classify)(
+        p, l.len, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
+        (size_t)PyBytes_GET_SIZE(e->tagpre), &r);
     if (l.is_long) {
         if ((r.kind == IMAPC_RESP_UNTAGGED || r.kind == IMAPC_RESP_STATUS) && r.text.present
             && MESG_ON(e, 5) == 0) {
@@ -820,8 +824,9 @@ get_response(engine *e, PyObject **resp_out)
         if (get_line_internal(e, &l, 0) < 0)
             return -1;
         p = l.p;
-        imapc_resp_classify(p, l.len, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
-                            (size_t)PyBytes_GET_SIZE(e->tagpre), &r);
+        (l.no_lf ? imapc_resp_classify_nolf : imapc_resp_classify)(
+            p, l.len, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
+            (size_t)PyBytes_GET_SIZE(e->tagpre), &r);
     }
 
     switch (r.kind) {

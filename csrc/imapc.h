@@ -108,6 +108,12 @@ void imapc_resp_classify(const unsigned char *line, size_t len,
                          const unsigned char *tagpre, size_t tagpre_len,
                          imapc_resp *out);
 
+/* The same for a line known to contain no LF (what the line framer
+ * returns, CRLF stripped): the text spans are not searched for one. */
+void imapc_resp_classify_nolf(const unsigned char *line, size_t len,
+                              const unsigned char *tagpre, size_t tagpre_len,
+                              imapc_resp *out);
+
 /* Literal announcement at the end of `dat` (imaplib's `.*{(\d+)}$`).
  * Returns 1 and stores the size (saturated at UINT64_MAX: such a literal
  * can never complete, and is read until EOF like any other) and the

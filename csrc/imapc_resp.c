@@ -53,7 +53,7 @@ span_set(imapc_span *s, size_t off, size_t len)
 
 static int
 match_tagged(const unsigned char *p, size_t len, const unsigned char *tagpre,
-             size_t tagpre_len, imapc_resp *out)
+             size_t tagpre_len, imapc_resp *out, int no_lf)
 {
     size_t i, t0;
 
@@ -72,14 +72,14 @@ match_tagged(const unsigned char *p, size_t len, const unsigned char *tagpre,
         return 0;
     span_set(&out->type, t0, i - t0);
     i++;
-    span_set(&out->text, i, dot_run(p, len, i));
+    span_set(&out->text, i, no_lf ? len - i : dot_run(p, len, i));
     out->kind = IMAPC_RESP_TAGGED;
     return 1;
 }
 
 /* "[A-Z-]+( (.*))?" from i: the type word and the optional text. */
 static int
-match_type_text(const unsigned char *p, size_t len, size_t i, imapc_resp *out)
+match_type_text(const unsigned char *p, size_t len, size_t i, imapc_resp *out, int no_lf)
 {
     size_t t0 = i;
     while (i < len && is_upper_dash(p[i]))
@@ -88,30 +88,29 @@ match_type_text(const unsigned char *p, size_t len, size_t i, imapc_resp *out)
         return 0;
     span_set(&out->type, t0, i - t0);
     if (i < len && p[i] == ' ')
-        span_set(&out->text, i + 1, dot_run(p, len, i + 1));
+        span_set(&out->text, i + 1, no_lf ? len - (i + 1) : dot_run(p, len, i + 1));
     return 1;
 }
 
-void
-imapc_resp_classify(const unsigned char *p, size_t len,
-                    const unsigned char *tagpre, size_t tagpre_len,
-                    imapc_resp *out)
+static void
+classify(const unsigned char *p, size_t len, const unsigned char *tagpre, size_t tagpre_len,
+         imapc_resp *out, int no_lf)
 {
     memset(out, 0, sizeof(*out));
     out->kind = IMAPC_RESP_UNEXPECTED;
 
-    if (match_tagged(p, len, tagpre, tagpre_len, out))
+    if (match_tagged(p, len, tagpre, tagpre_len, out, no_lf))
         return;
     memset(out, 0, sizeof(*out));
     if (len >= 2 && p[0] == '*' && p[1] == ' ') {
         size_t i = 2;
-        if (match_type_text(p, len, 2, out)) {
+        if (match_type_text(p, len, 2, out, no_lf)) {
             out->kind = IMAPC_RESP_UNTAGGED;
             return;
         }
         while (i < len && is_digit(p[i]))
             i++;
-        if (i > 2 && i < len && p[i] == ' ' && match_type_text(p, len, i + 1, out)) {
+        if (i > 2 && i < len && p[i] == ' ' && match_type_text(p, len, i + 1, out, no_lf)) {
             span_set(&out->num, 2, i - 2);
             out->kind = IMAPC_RESP_STATUS;
             return;
@@ -121,10 +120,24 @@ imapc_resp_classify(const unsigned char *p, size_t len,
     if (len >= 1 && p[0] == '+') {
         out->kind = IMAPC_RESP_CONTINUATION;
         if (len >= 2 && p[1] == ' ')
-            span_set(&out->text, 2, dot_run(p, len, 2));
+            span_set(&out->text, 2, no_lf ? len - 2 : dot_run(p, len, 2));
         return;
     }
     out->kind = IMAPC_RESP_UNEXPECTED;
+}
+
+void
+imapc_resp_classify(const unsigned char *p, size_t len, const unsigned char *tagpre,
+                    size_t tagpre_len, imapc_resp *out)
+{
+    classify(p, len, tagpre, tagpre_len, out, 0);
+}
+
+void
+imapc_resp_classify_nolf(const unsigned char *p, size_t len, const unsigned char *tagpre,
+                         size_t tagpre_len, imapc_resp *out)
+{
+    classify(p, len, tagpre, tagpre_len, out, 1);
 }
 
 int
