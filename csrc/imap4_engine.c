@@ -534,7 +534,18 @@ engine_check_bye(engine *e)
 /* _get_response                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Read literal `size` (the digits at dat[off:len-1]) and return its data. */
+/* How many digits of {N} start at dat[off]: up to the '}', which is the
+ * last byte, or the one before a final LF (the pattern's `$`). */
+static size_t
+literal_digits(PyObject *dat, size_t off)
+{
+    size_t len = (size_t)PyBytes_GET_SIZE(dat);
+    if (len > 0 && PyBytes_AS_STRING(dat)[len - 1] == '\n')
+        len--;
+    return len - 1 - off;
+}
+
+/* Read literal `size` (the digits at dat[off:]) and return its data. */
 static PyObject *
 read_literal(engine *e, PyObject *dat, size_t digits_off, uint64_t size)
 {
@@ -542,7 +553,7 @@ read_literal(engine *e, PyObject *dat, size_t digits_off, uint64_t size)
     if (MESG_ON(e, 4) || OV(e, read)) {
         /* int(size) exactly as imaplib builds it, for messages and read(). */
         PyObject *digits = PyUnicode_DecodeASCII(PyBytes_AS_STRING(dat) + digits_off,
-                                                 PyBytes_GET_SIZE(dat) - (Py_ssize_t)digits_off - 1,
+                                                 (Py_ssize_t)literal_digits(dat, digits_off),
                                                  NULL);
         if (digits == NULL)
             return NULL;
@@ -580,7 +591,7 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
         line_t l;
         if (MESG_ON(e, 5)) {
             PyObject *g = Py_BuildValue("(N)", bytes_of((const unsigned char *)PyBytes_AS_STRING(dat) + off,
-                                                        (size_t)PyBytes_GET_SIZE(dat) - off - 1));
+                                                        literal_digits(dat, off)));
             int r = g ? log_match(e, 1, "Literal", g) : -1;
             Py_XDECREF(g);
             if (r < 0)

@@ -44,7 +44,8 @@ imapc_rbuf_avail(const imapc_rbuf *b)
 static inline const unsigned char *
 imapc_rbuf_peek(const imapc_rbuf *b)
 {
-    return b->data + b->start;
+    /* data is NULL until the first reserve(); NULL + 0 is still UB */
+    return b->data != NULL ? b->data + b->start : (const unsigned char *)"";
 }
 
 /* Make at least `want` bytes of free space after `end`, compacting first

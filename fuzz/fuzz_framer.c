@@ -1,0 +1,97 @@
+/* fuzz_framer.c - the line/literal framer over arbitrary server streams.
+ *
+ * Input: byte 0 picks _MAXLINE, byte 1 the chunking, byte 2 a seed and
+ * the tag prefix; the rest is the server's byte stream.  The stream is
+ * framed twice -- in the chosen pieces and all at once -- by the test
+ * framer (tests/c/framer.c, which drives imapc_rbuf_* / imapc_resp_* the
+ * way the binding does).  Checked:
+ *  - the framer's own invariants (framer.h): consumed <= fed and
+ *    fed - consumed == buffered at every step, every find_line result
+ *    re-verified, a completed literal holds exactly its declared size (a
+ *    short one only at EOF), classifier spans inside the line, the receive
+ *    buffer never larger than ~2x the bytes it holds (never sized from a
+ *    declared {N}), everything consumed at EOF;
+ *  - split invariance: both runs produce the same event log.
+ * A declared {huge} cannot OOM: literal bytes are only ever the bytes fed
+ * (and `make fuzz` runs with -malloc_limit_mb as the capped allocator).
+ */
+#include "framer.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const size_t maxes[16] = {
+    0, 1, 2, 3, 4, 5, 8, 12, 16, 24, 40, 64, 100, 1000, 1000000, SIZE_MAX - 1,
+};
+static const char *const tagpres[4] = {"ABCD", "B", "PPPP", "AB"};
+
+static void
+die(const char *what, const char *detail)
+{
+    fprintf(stderr, "fuzz_framer: %s: %s\n", what, detail);
+    abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t max, off = 0, len;
+    unsigned mode, seed;
+    const char *tagpre;
+    const unsigned char *s;
+    framer a;
+    dstr whole;
+
+    if (size < 3)
+        return 0;
+    max = maxes[data[0] & 15];
+    mode = data[1] & 7;
+    seed = data[2] | (unsigned)data[1] << 8;
+    tagpre = tagpres[data[0] >> 6];
+    s = data + 3;
+    len = size - 3;
+
+    framer_init(&a, max, tagpre);
+    while (off < len && !a.failure[0]) {
+        size_t k;
+        switch (mode) {
+        case 0: /* all at once */
+            k = len;
+            break;
+        case 1: /* byte at a time */
+            k = 1;
+            break;
+        case 2: /* fixed pieces */
+            k = (size_t)data[2] + 1;
+            break;
+        default: /* pseudo-random pieces, sometimes empty-looking tiny */
+            seed = seed * 1103515245u + 12345u;
+            k = (seed >> 16) % (mode == 7 ? 300 : 9) + 1;
+            break;
+        }
+        if (k > len - off)
+            k = len - off;
+        framer_feed(&a, s + off, k);
+        off += k;
+    }
+    framer_finish(&a);
+    if (a.failure[0])
+        die("invariant", a.failure);
+    if (a.consumed != a.fed || a.fed != len)
+        die("accounting", "bytes fed/consumed/stream differ");
+
+    if (framer_run(s, len, max, tagpre, 0, &whole) < 0)
+        die("invariant (whole stream)", whole.s);
+    if (whole.len != a.log.len || (whole.len && memcmp(whole.s, a.log.s, whole.len) != 0)) {
+        fprintf(stderr, "--- chunked:\n%s--- whole:\n%s", a.log.s ? a.log.s : "",
+                whole.s ? whole.s : "");
+        die("split invariance", "event logs differ");
+    }
+    dstr_free(&whole);
+    framer_free(&a);
+    return 0;
+}

@@ -1,0 +1,202 @@
+"""Source lint for csrc/ (the msgspec cpylint idea, house style §3.8).
+
+* The core (csrc/imapc.h, csrc/imapc_*.[ch]) never includes Python.h or
+  mentions any Python C-API name: it must build and run without Python.
+* No ``PyModule_AddObject(`` (steals only on success: the classic leak /
+  double-decref).  The one sanctioned use is inside the
+  ``PyModule_AddObjectRef`` back-port in compat.h.
+* No ``PyDict_GetItem(`` (hides errors from __hash__/__eq__ and
+  MemoryError).  ``PyDict_GetItemString`` hides errors the same way: it is
+  reported as a warning, not a failure.
+* Every ``busy_enter(`` is paired with ``busy_leave(`` in the same function
+  (or macro pair), with no ``return`` in between.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+CSRC = Path(__file__).resolve().parent.parent / "csrc"
+ALL = sorted(CSRC.glob("*.[ch]"))
+CORE = sorted(p for p in ALL if p.name == "imapc.h" or p.name.startswith("imapc_"))
+
+
+def strip_c(text: str) -> str:
+    """Comments and string/char literals blanked out (newlines kept)."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:j]))
+            i = j
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
+        elif c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            out.append(c + " " * (min(j, n) - i - 1) + (c if j < n else ""))
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def units(code: str) -> list[tuple[str, int, str]]:
+    """(name, line, body) for each top-level brace block and each #define."""
+    res = []
+    for m in re.finditer(r"^#\s*define\s+(\w+)(?:[^\n]*\\\n)*[^\n]*", code, re.MULTILINE):
+        res.append((m.group(1), code.count("\n", 0, m.start()) + 1, m.group(0)))
+    no_macros = re.sub(
+        r"^#[^\n]*(?:\\\n[^\n]*)*",
+        lambda m: re.sub(r"[^\n]", " ", m.group(0)),
+        code,
+        flags=re.MULTILINE,
+    )
+    depth, start = 0, None
+    for i, c in enumerate(no_macros):
+        if c == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0 and start is not None:
+                head = no_macros[max(0, start - 300) : start]
+                names = re.findall(r"(\w+)\s*\([^;{}]*\)\s*$", head)
+                res.append(
+                    (
+                        names[-1] if names else "?",
+                        code.count("\n", 0, start) + 1,
+                        no_macros[start : i + 1],
+                    )
+                )
+                start = None
+    return res
+
+
+def test_core_files_found() -> None:
+    names = {p.name for p in CORE}
+    assert "imapc.h" in names and len(CORE) >= 4, names
+
+
+@pytest.mark.parametrize("path", CORE, ids=[p.name for p in CORE])
+def test_core_has_no_python(path: Path) -> None:
+    text = path.read_text()
+    code = strip_c(text)
+    assert not re.search(r"^\s*#\s*include\s*[<\"]Python\.h", text, re.MULTILINE), (
+        f"{path.name} includes Python.h"
+    )
+    hits = re.findall(r"\b(Py[A-Z_]\w*|_Py\w+|PY_\w+)\b", code)
+    assert not hits, f"{path.name} uses Python C-API names: {sorted(set(hits))}"
+    includes = re.findall(r'^\s*#\s*include\s*([<"][^>"]+[>"])', text, re.MULTILINE)
+    for inc in includes:
+        assert inc in ('"imapc.h"',) or inc.startswith("<"), f"{path.name} includes {inc}"
+
+
+def _hits(pattern: str) -> list[tuple[Path, int, str]]:
+    out = []
+    for p in ALL:
+        code = strip_c(p.read_text())
+        for m in re.finditer(pattern, code):
+            ln = code.count("\n", 0, m.start()) + 1
+            out.append((p, ln, p.read_text().splitlines()[ln - 1].strip()))
+    return out
+
+
+def test_no_PyModule_AddObject() -> None:
+    bad = []
+    for p, ln, src in _hits(r"\bPyModule_AddObject\s*\("):
+        if p.name == "compat.h":
+            # allowed only as the body of the PyModule_AddObjectRef shim
+            unit = [u for u in units(strip_c(p.read_text())) if u[1] <= ln]
+            if unit and unit[-1][0] == "PyModule_AddObjectRef":
+                continue
+        bad.append(f"{p.name}:{ln}: {src}")
+    assert not bad, "PyModule_AddObject( is banned (use PyModule_AddObjectRef):\n" + "\n".join(bad)
+
+
+def test_no_PyDict_GetItem() -> None:
+    bad = [f"{p.name}:{ln}: {src}" for p, ln, src in _hits(r"\bPyDict_GetItem\s*\(")]
+    assert not bad, "PyDict_GetItem( hides errors; use PyDict_GetItemWithError:\n" + "\n".join(bad)
+
+
+def test_report_PyDict_GetItemString() -> None:
+    """Reported, not failed: it suppresses errors like PyDict_GetItem."""
+    hits = _hits(r"\bPyDict_GetItemString\s*\(")
+    if hits:
+        warnings.warn(
+            "PyDict_GetItemString suppresses lookup errors (and MemoryError building the "
+            "key); consider PyDict_GetItemWithError with an interned key:\n"
+            + "\n".join(f"  {p.name}:{ln}: {src}" for p, ln, src in hits),
+            stacklevel=1,
+        )
+
+
+def _guard_units() -> list[tuple[Path, str, int, str]]:
+    res = []
+    for p in ALL:
+        for name, ln, body in units(strip_c(p.read_text())):
+            res.append((p, name, ln, body))
+    return res
+
+
+def test_busy_guard_balanced() -> None:
+    problems = []
+    units_ = _guard_units()
+    # Macros that enter / leave the guard (ENGINE_BEGIN / ENGINE_END style).
+    enter_macros = {n for p, n, ln, b in units_ if b.startswith("#") and "busy_enter(" in b}
+    leave_macros = {n for p, n, ln, b in units_ if b.startswith("#") and "busy_leave(" in b}
+    for p, name, ln, body in units_:
+        if body.startswith("#"):
+            continue
+        if name in ("busy_enter", "busy_leave"):
+            continue
+        where = f"{p.name}:{ln} {name}()"
+        enters = len(re.findall(r"\bbusy_enter\s*\(", body))
+        leaves = len(re.findall(r"\bbusy_leave\s*\(", body))
+        menters = sum(len(re.findall(rf"\b{m}\b", body)) for m in enter_macros)
+        mleaves = sum(len(re.findall(rf"\b{m}\b", body)) for m in leave_macros)
+        if enters != leaves or menters != mleaves:
+            problems.append(
+                f"{where}: busy_enter {enters} / busy_leave {leaves}, "
+                f"macro enter {menters} / leave {mleaves}"
+            )
+            continue
+        # No return between entering (after the failed-enter exit) and leaving.
+        for m in re.finditer(r"\bbusy_enter\s*\([^;]*;", body):
+            rest = body[m.end() :]
+            stop = re.search(r"\bbusy_leave\s*\(", rest)
+            if stop and re.search(r"\breturn\b", rest[: stop.start()]):
+                problems.append(f"{where}: return between busy_enter and busy_leave")
+        for mac in enter_macros:
+            for m in re.finditer(rf"\b{mac}\b", body):
+                rest = body[m.end() :]
+                stop = re.search(r"\b({})\b".format("|".join(leave_macros)), rest)
+                if stop and re.search(r"\breturn\b", rest[: stop.start()]):
+                    problems.append(f"{where}: return between {mac} and its end macro")
+    for mac in enter_macros:
+        body = next(b for p, n, ln, b in units_ if n == mac)
+        if "busy_leave(" not in body and not leave_macros:
+            problems.append(f"macro {mac} enters the guard and nothing leaves it")
+    assert not problems, "\n".join(problems)
+
+
+def test_busy_guard_rules_see_something() -> None:
+    """The guard check is not vacuous: it found the guarded functions."""
+    guarded = [
+        n
+        for p, n, ln, b in _guard_units()
+        if not b.startswith("#") and ("busy_enter(" in b or "ENGINE_BEGIN" in b)
+    ]
+    assert len(guarded) >= 3, guarded
