@@ -577,6 +577,15 @@ read_literal(engine *e, PyObject *dat, size_t digits_off, uint64_t size)
     return data;
 }
 
+/* Cheap first test for imapc_literal_size: does dat end in '}' (or '}\n')? */
+static inline int
+may_end_in_literal(PyObject *dat)
+{
+    Py_ssize_t n = PyBytes_GET_SIZE(dat);
+    const char *d = PyBytes_AS_STRING(dat);
+    return n >= 3 && (d[n - 1] == '}' || d[n - 1] == '\n');
+}
+
 /* The literal loop of an untagged response: append (dat, literal) tuples
  * while dat ends in {N}, then the final dat.  Steals `dat`. */
 static int
@@ -585,8 +594,9 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
     uint64_t size;
     size_t off;
     *last_dat = NULL;
-    while (imapc_literal_size((const unsigned char *)PyBytes_AS_STRING(dat),
-                              (size_t)PyBytes_GET_SIZE(dat), &size, &off)) {
+    while (may_end_in_literal(dat)
+           && imapc_literal_size((const unsigned char *)PyBytes_AS_STRING(dat),
+                                 (size_t)PyBytes_GET_SIZE(dat), &size, &off)) {
         PyObject *data, *tup;
         line_t l;
         if (MESG_ON(e, 5)) {

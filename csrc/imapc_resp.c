@@ -16,23 +16,43 @@
 
 #include <string.h>
 
-/* \d in a bytes pattern: ASCII digits only, with or without re.ASCII. */
+/* Character classes of the patterns, one table lookup per byte:
+ *   DIGIT  \d in a bytes pattern: ASCII digits only (with or without re.ASCII)
+ *   UPPER  [A-Z]      (the status word of tagre)
+ *   TYPE   [A-Z-]     (type words and response-code names) */
+enum { C_DIGIT = 1, C_UPPER = 2, C_TYPE = 4 };
+
+static const unsigned char char_class[256] = {
+    ['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT, ['4'] = C_DIGIT,
+    ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT, ['8'] = C_DIGIT, ['9'] = C_DIGIT,
+    ['-'] = C_TYPE,
+    ['A'] = C_UPPER | C_TYPE, ['B'] = C_UPPER | C_TYPE, ['C'] = C_UPPER | C_TYPE,
+    ['D'] = C_UPPER | C_TYPE, ['E'] = C_UPPER | C_TYPE, ['F'] = C_UPPER | C_TYPE,
+    ['G'] = C_UPPER | C_TYPE, ['H'] = C_UPPER | C_TYPE, ['I'] = C_UPPER | C_TYPE,
+    ['J'] = C_UPPER | C_TYPE, ['K'] = C_UPPER | C_TYPE, ['L'] = C_UPPER | C_TYPE,
+    ['M'] = C_UPPER | C_TYPE, ['N'] = C_UPPER | C_TYPE, ['O'] = C_UPPER | C_TYPE,
+    ['P'] = C_UPPER | C_TYPE, ['Q'] = C_UPPER | C_TYPE, ['R'] = C_UPPER | C_TYPE,
+    ['S'] = C_UPPER | C_TYPE, ['T'] = C_UPPER | C_TYPE, ['U'] = C_UPPER | C_TYPE,
+    ['V'] = C_UPPER | C_TYPE, ['W'] = C_UPPER | C_TYPE, ['X'] = C_UPPER | C_TYPE,
+    ['Y'] = C_UPPER | C_TYPE, ['Z'] = C_UPPER | C_TYPE,
+};
+
 static inline int
 is_digit(unsigned char c)
 {
-    return c >= '0' && c <= '9';
+    return char_class[c] & C_DIGIT;
 }
 
 static inline int
 is_upper(unsigned char c)
 {
-    return c >= 'A' && c <= 'Z';
+    return char_class[c] & C_UPPER;
 }
 
 static inline int
 is_upper_dash(unsigned char c)
 {
-    return is_upper(c) || c == '-';
+    return char_class[c] & C_TYPE;
 }
 
 /* Length of the text `.*` can take from `off`: up to the first LF. */
@@ -51,7 +71,7 @@ span_set(imapc_span *s, size_t off, size_t len)
     s->present = 1;
 }
 
-static int
+static inline int
 match_tagged(const unsigned char *p, size_t len, const unsigned char *tagpre,
              size_t tagpre_len, imapc_resp *out, int no_lf)
 {
@@ -78,7 +98,7 @@ match_tagged(const unsigned char *p, size_t len, const unsigned char *tagpre,
 }
 
 /* "[A-Z-]+( (.*))?" from i: the type word and the optional text. */
-static int
+static inline int
 match_type_text(const unsigned char *p, size_t len, size_t i, imapc_resp *out, int no_lf)
 {
     size_t t0 = i;
@@ -98,10 +118,15 @@ classify(const unsigned char *p, size_t len, const unsigned char *tagpre, size_t
 {
     memset(out, 0, sizeof(*out));
     out->kind = IMAPC_RESP_UNEXPECTED;
-
-    if (match_tagged(p, len, tagpre, tagpre_len, out, no_lf))
+    if (len == 0)
         return;
-    memset(out, 0, sizeof(*out));
+    /* tagre is tried first, but can only match a line that starts with
+     * the tag prefix's first byte: most lines skip it after one compare. */
+    if (tagpre_len > 0 && p[0] == tagpre[0]) {
+        if (match_tagged(p, len, tagpre, tagpre_len, out, no_lf))
+            return;
+        memset(out, 0, sizeof(*out));
+    }
     if (len >= 2 && p[0] == '*' && p[1] == ' ') {
         size_t i = 2;
         if (match_type_text(p, len, 2, out, no_lf)) {
