@@ -230,7 +230,15 @@ get_line_internal(engine *e, line_t *l, int long_ok)
         if (fast) {
             const unsigned char *p;
             size_t len;
-            int r = reader_line_span(e, &p, &len, long_ok);
+            int r;
+            /* Common case first: a whole line is already buffered. */
+            if (e->maxline > 0
+                && imapc_rbuf_find_line(&e->self->rbuf, (size_t)e->maxline, &len) == IMAPC_LINE_FOUND) {
+                p = imapc_rbuf_peek(&e->self->rbuf);
+                r = 1;
+            } else {
+                r = reader_line_span(e, &p, &len, long_ok);
+            }
             if (r < 0)
                 return -1;
             if (r == 2) {
