@@ -61,4 +61,19 @@ exc_give(PyObject *exc)
 #endif
 }
 
+/* The exception now being raised happened while handling `old` (taken
+ * with exc_take()): chain it as __context__, as a `raise` inside an
+ * `except` block does.  Consumes `old`. */
+static inline void
+exc_chain(PyObject *old)
+{
+    PyObject *cur = exc_take();
+    if (cur == NULL) {
+        Py_DECREF(old);
+        return;
+    }
+    PyException_SetContext(cur, old); /* steals old */
+    exc_give(cur);
+}
+
 #endif

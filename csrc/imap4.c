@@ -394,9 +394,7 @@ imap4_init(PyObject *self, PyObject *args, PyObject *kwds)
             if (PyErr_ExceptionMatches(PyExc_OSError)) {
                 PyErr_Clear();
             } else {
-                PyObject *exc2 = exc_take();
-                PyException_SetContext(exc2, exc);
-                exc_give(exc2);
+                exc_chain(exc);
                 return -1;
             }
         }
@@ -669,11 +667,8 @@ imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
         r = PyObject_CallMethodNoArgs(sock, st->s_close);
         Py_DECREF(sock);
         if (r == NULL) {
-            if (pending) {
-                PyObject *exc2 = exc_take();
-                PyException_SetContext(exc2, pending);
-                exc_give(exc2);
-            }
+            if (pending)
+                exc_chain(pending);
             return NULL;
         }
         Py_DECREF(r);

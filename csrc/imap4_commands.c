@@ -484,11 +484,8 @@ leave_selected(PyObject *self, const char *cmd)
     if (r == NULL)
         exc = exc_take();
     if (set_state(self, st->s_AUTH) < 0) {
-        if (exc != NULL) {
-            PyObject *exc2 = exc_take();
-            PyException_SetContext(exc2, exc);
-            exc_give(exc2);
-        }
+        if (exc != NULL)
+            exc_chain(exc);
         Py_XDECREF(r);
         return NULL;
     }

@@ -1121,9 +1121,7 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
                 pr = PyObject_CallMethod(self, "print_log", NULL);
                 CALLED_OUT(e);
                 if (pr == NULL) {
-                    PyObject *exc2 = exc_take();
-                    PyException_SetContext(exc2, exc);
-                    exc_give(exc2);
+                    exc_chain(exc);
                     return -1;
                 }
                 Py_DECREF(pr);
@@ -1210,18 +1208,12 @@ send_literal(engine *e, PyObject *literal)
 static void
 wrap_oserror(engine *e)
 {
-    PyObject *exc, *newexc;
+    PyObject *exc;
     if (!PyErr_ExceptionMatches(PyExc_OSError))
         return;
     exc = exc_take();
     raise_kindf((PyObject *)e->self, e->st->s_abort, "socket error: %S", exc);
-    newexc = exc_take();
-    if (newexc != NULL) {
-        PyException_SetContext(newexc, exc);
-        exc_give(newexc);
-    } else {
-        Py_DECREF(exc);
-    }
+    exc_chain(exc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1492,7 +1484,7 @@ error:
 static void
 rewrap(engine *e, PyObject *name)
 {
-    PyObject *self = (PyObject *)e->self, *exc, *newexc;
+    PyObject *self = (PyObject *)e->self, *exc;
     int is_abort = matches_self_attr(e, e->st->s_abort), is_error;
     if (is_abort < 0)
         return;
@@ -1501,13 +1493,7 @@ rewrap(engine *e, PyObject *name)
         return;
     exc = exc_take();
     raise_kindf(self, is_abort ? e->st->s_abort : e->st->s_error, "command: %S => %S", name, exc);
-    newexc = exc_take();
-    if (newexc != NULL) {
-        PyException_SetContext(newexc, exc);
-        exc_give(newexc);
-    } else {
-        Py_DECREF(exc);
-    }
+    exc_chain(exc);
 }
 
 static PyObject *
