@@ -652,6 +652,17 @@ error:
     return -1;
 }
 
+/* untagged_literals() in place: *dat (a new reference) becomes the last
+ * fragment filed, or NULL on error. */
+static int
+file_untagged(engine *e, PyObject *typ, PyObject **dat)
+{
+    PyObject *last;
+    int r = untagged_literals(e, typ, *dat, &last);
+    *dat = last;
+    return r;
+}
+
 /* Response codes at the start of an OK/NO/BAD text are filed under their
  * own name ([READ-WRITE] -> untagged_responses['READ-WRITE']).  Updates
  * *typ to the code's name, as imaplib does before its debug message. */
@@ -834,18 +845,12 @@ get_response(engine *e, PyObject **resp_out)
     if (l.is_long) {
         if ((r.kind == IMAPC_RESP_UNTAGGED || r.kind == IMAPC_RESP_STATUS) && r.text.present
             && MESG_ON(e, 5) == 0) {
-            PyObject *last;
             typ = typ_str(e, p + r.type.off, r.type.len);
             if (typ == NULL)
                 goto error;
             dat = long_line_dat(e, &l, &r);
-            if (dat == NULL)
+            if (dat == NULL || file_untagged(e, typ, &dat) < 0)
                 goto error;
-            if (untagged_literals(e, typ, dat, &last) < 0) {
-                dat = NULL;
-                goto error;
-            }
-            dat = last;
             goto filed;
         }
         /* Anything else finishes in the buffer like a short line. */
@@ -909,7 +914,6 @@ get_response(engine *e, PyObject **resp_out)
     }
     case IMAPC_RESP_UNTAGGED:
     case IMAPC_RESP_STATUS: {
-        PyObject *last;
         if (MESG_ON(e, 5)) {
             PyObject *g;
             int rr;
@@ -947,13 +951,8 @@ get_response(engine *e, PyObject **resp_out)
             dat = bytes_of(p + r.num.off, r.num.len);
         }
         line_done(e, &l);
-        if (dat == NULL)
+        if (dat == NULL || file_untagged(e, typ, &dat) < 0)
             goto error;
-        if (untagged_literals(e, typ, dat, &last) < 0) {
-            dat = NULL;
-            goto error;
-        }
-        dat = last;
         break;
     }
     case IMAPC_RESP_CONTINUATION: {
