@@ -102,23 +102,19 @@ typedef struct {
     PyObject *names[OV_COUNT];
     /* Interned attribute names */
     PyObject *s_state, *s_untagged_responses, *s_tagged_commands, *s_literal,
-        *s_continuation_response, *s_is_readonly, *s_tagnum, *s_tagpre,
-        *s_tagre, *s_debug, *s_encoding, *s_sock, *s_file, *s_utf8_enabled,
-        *s_capabilities, *s_welcome, *s_host, *s_port, *s_Literal,
-        *s_Untagged_status, *s_mo, *s_tls_established, *s_pattern,
-        *s_error, *s_abort, *s_readonly, *s_open, *s_shutdown,
-        *s_create_socket, *s_connect, *s_command, *s_command_complete,
-        *s_simple_command, *s_untagged_response, *s_get_tagged_response,
-        *s_get_capabilities, *s_capability, *s_mode_ascii, *s_mode_utf8,
-        *s_logout, *s_dump_ur, *s_recv_into, *s_sendall, *s_makefile,
-        *s_close, *s_raw, *s__sock, *s_noop, *s_authenticate, *s_user,
-        *s_password, *s_release, *s_PROTOCOL_VERSION, *s_ssl_context,
-        *s_wrap_socket, *s_server_hostname, *s_process, *s_readfile,
-        *s_writefile, *s_command_attr, *s_flush, *s_write, *s_wait,
-        *s_select_mb, *s_OK, *s_NO, *s_BAD, *s_BYE, *s_READ_ONLY,
-        *s_PREAUTH, *s_FETCH, *s_EXISTS, *s_empty_str, *s_ascii, *s_utf_8,
-        *s_LOGOUT, *s_AUTH, *s_SELECTED, *s_NONAUTH, *s_mech,
-        *s_read_literal_fmt, *s_get, *s_pop, *s_CAPABILITY, *s_logging, *s_log, *s_Commands, *s_MAXLINE;
+        *s_continuation_response, *s_is_readonly, *s_tagnum, *s_tagpre, *s_tagre,
+        *s_debug, *s_encoding, *s_sock, *s_file, *s_utf8_enabled, *s_capabilities,
+        *s_welcome, *s_host, *s_port, *s_Literal, *s_Untagged_status, *s_mo,
+        *s_tls_established, *s_pattern, *s_error, *s_abort, *s_readonly, *s_open,
+        *s_shutdown, *s_create_socket, *s_connect, *s_command, *s_command_complete,
+        *s_simple_command, *s_untagged_response, *s_get_capabilities, *s_capability,
+        *s_mode_ascii, *s_mode_utf8, *s_logout, *s_dump_ur, *s_recv_into, *s_sendall,
+        *s_close, *s_raw, *s__sock, *s_noop, *s_authenticate, *s_user, *s_password,
+        *s_release, *s_PROTOCOL_VERSION, *s_ssl_context, *s_wrap_socket, *s_process,
+        *s_readfile, *s_writefile, *s_command_attr, *s_flush, *s_write, *s_wait, *s_OK,
+        *s_NO, *s_BAD, *s_BYE, *s_READ_ONLY, *s_PREAUTH, *s_EXISTS, *s_empty_str,
+        *s_ascii, *s_utf_8, *s_LOGOUT, *s_AUTH, *s_SELECTED, *s_NONAUTH, *s_get, *s_pop,
+        *s_logging, *s_log, *s_Commands, *s_MAXLINE;
     PyObject *b_empty, *b_crlf, *b_space;
 } modstate;
 

@@ -607,7 +607,6 @@ intern_names(modstate *st)
     INTERN(s_command_complete, "_command_complete");
     INTERN(s_simple_command, "_simple_command");
     INTERN(s_untagged_response, "_untagged_response");
-    INTERN(s_get_tagged_response, "_get_tagged_response");
     INTERN(s_get_capabilities, "_get_capabilities");
     INTERN(s_capability, "capability");
     INTERN(s_mode_ascii, "_mode_ascii");
@@ -616,7 +615,6 @@ intern_names(modstate *st)
     INTERN(s_dump_ur, "_dump_ur");
     INTERN(s_recv_into, "recv_into");
     INTERN(s_sendall, "sendall");
-    INTERN(s_makefile, "makefile");
     INTERN(s_close, "close");
     INTERN(s_raw, "raw");
     INTERN(s__sock, "_sock");
@@ -628,7 +626,6 @@ intern_names(modstate *st)
     INTERN(s_PROTOCOL_VERSION, "PROTOCOL_VERSION");
     INTERN(s_ssl_context, "ssl_context");
     INTERN(s_wrap_socket, "wrap_socket");
-    INTERN(s_server_hostname, "server_hostname");
     INTERN(s_process, "process");
     INTERN(s_readfile, "readfile");
     INTERN(s_writefile, "writefile");
@@ -636,14 +633,12 @@ intern_names(modstate *st)
     INTERN(s_flush, "flush");
     INTERN(s_write, "write");
     INTERN(s_wait, "wait");
-    INTERN(s_select_mb, "select");
     INTERN(s_OK, "OK");
     INTERN(s_NO, "NO");
     INTERN(s_BAD, "BAD");
     INTERN(s_BYE, "BYE");
     INTERN(s_READ_ONLY, "READ-ONLY");
     INTERN(s_PREAUTH, "PREAUTH");
-    INTERN(s_FETCH, "FETCH");
     INTERN(s_EXISTS, "EXISTS");
     INTERN(s_empty_str, "");
     INTERN(s_ascii, "ascii");
@@ -652,11 +647,8 @@ intern_names(modstate *st)
     INTERN(s_AUTH, "AUTH");
     INTERN(s_SELECTED, "SELECTED");
     INTERN(s_NONAUTH, "NONAUTH");
-    INTERN(s_mech, "mech");
-    INTERN(s_read_literal_fmt, "read literal size %s");
     INTERN(s_get, "get");
     INTERN(s_pop, "pop");
-    INTERN(s_CAPABILITY, "CAPABILITY");
     INTERN(s_logging, "logging");
     INTERN(s_Commands, "Commands");
     INTERN(s_MAXLINE, "_MAXLINE");
