@@ -1648,6 +1648,25 @@ m_command_complete(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
 }
 
+/* Both halves of _simple_command in one engine pass, unless either is
+ * overridden (then *overridden = 1 and nothing was done). */
+static PyObject *
+simple_command_here(PyObject *self, PyObject *const *args, Py_ssize_t nargs, int *overridden)
+{
+    PyObject *tag;
+    ENGINE_BEGIN(self)
+    if (OV(&e, _command) || OV(&e, _command_complete)) {
+        *overridden = 1;
+    } else {
+        tag = command_impl(&e, args[0], args + 1, nargs - 1);
+        if (tag != NULL) {
+            res_ = command_complete_impl(&e, args[0], tag);
+            Py_DECREF(tag);
+        }
+    }
+    ENGINE_END()
+}
+
 /* _simple_command(name, *args): both halves through `self`, so either
  * may be overridden (IMAPClient calls them itself). */
 static PyObject *
@@ -1664,22 +1683,10 @@ m_simple_command(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     {
-        /* Neither half overridden: one engine pass for both. */
-        int a = is_overridden((IMAP4Object *)self, st, OV__command), b;
-        if (a < 0)
-            return NULL;
-        b = a ? 1 : is_overridden((IMAP4Object *)self, st, OV__command_complete);
-        if (b < 0)
-            return NULL;
-        if (!a && !b) {
-            ENGINE_BEGIN(self)
-            tag = command_impl(&e, args[0], args + 1, nargs - 1);
-            if (tag != NULL) {
-                res_ = command_complete_impl(&e, args[0], tag);
-                Py_DECREF(tag);
-            }
-            ENGINE_END()
-        }
+        int overridden = 0;
+        res = simple_command_here(self, args, nargs, &overridden);
+        if (!overridden)
+            return res;
     }
     if (nargs + 1 > (Py_ssize_t)(sizeof(small) / sizeof(small[0]))) {
         stack = PyMem_New(PyObject *, (size_t)nargs + 1);
