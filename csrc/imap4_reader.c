@@ -141,8 +141,13 @@ recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
     if (mv == NULL)
         return -1;
     n = PyObject_CallOneArg(self->recv_into, mv);
-    {
-        /* A timeout or reset stays the error the caller sees. */
+    if (Py_REFCNT(mv) == 1) {
+        /* Nobody kept the view: freeing it is all the release needed. */
+        Py_DECREF(mv);
+    } else {
+        /* Somebody holds it (an exception's frame, a recv_into wrapper):
+         * release it so it can never reach our memory again.  A timeout
+         * or reset stays the error the caller sees. */
         PyObject *exc = n == NULL ? exc_take() : NULL;
         r = PyObject_CallMethodNoArgs(mv, st->s_release);
         Py_DECREF(mv);
@@ -152,11 +157,11 @@ recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
             return -1;
         }
         Py_DECREF(r);
-        if (exc != NULL) {
+        if (exc != NULL)
             exc_give(exc);
-            return -1;
-        }
     }
+    if (n == NULL)
+        return -1;
     if (n == Py_None) {
         /* A non-blocking socket with nothing to read. */
         Py_DECREF(n);
