@@ -177,7 +177,7 @@ int engine_refresh(engine *e);
 /* Python code ran: cached attributes may be stale. */
 #define CALLED_OUT(e) ((e)->dirty = 1, (e)->synced = 0, (e)->bye_state = -1, (e)->tag_check = 1)
 
-/* guard.c-like helpers in imap4.c */
+/* The thread guard (imap4.c): see busy_enter() */
 int busy_enter(IMAP4Object *self);
 void busy_leave(IMAP4Object *self);
 
@@ -189,13 +189,6 @@ void raise_kindf(PyObject *self, PyObject *kind_name, const char *fmt, ...);
 /* Call self.name(*args) through normal attribute lookup. */
 PyObject *call_method(PyObject *self, PyObject *name, PyObject *const *args,
                       size_t nargs);
-
-/* Attribute get/set on the instance (through normal lookup). */
-static inline PyObject *
-attr(PyObject *self, PyObject *name)
-{
-    return PyObject_GetAttr(self, name);
-}
 
 /* reader (imap4_reader.c) */
 int reader_select(engine *e);
@@ -210,7 +203,6 @@ Py_ssize_t current_maxline(modstate *st, int *ok);
 PyObject *read_chunked(PyObject *file, PyObject *size_obj);
 
 /* engine (imap4_engine.c) */
-PyObject *engine_get_line(engine *e);
 PyObject *engine_get_response(engine *e);
 int engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out);
 int engine_append_untagged(engine *e, PyObject *typ, PyObject *dat);

@@ -363,18 +363,6 @@ next_line(engine *e, line_t *l)
     return next_line_ex(e, l, 0);
 }
 
-PyObject *
-engine_get_line(engine *e)
-{
-    line_t l;
-    PyObject *res;
-    if (next_line(e, &l) < 0)
-        return NULL;
-    res = line_bytes(e, &l);
-    line_done(e, &l);
-    return res;
-}
-
 /* ------------------------------------------------------------------ */
 /* Untagged store                                                      */
 /* ------------------------------------------------------------------ */
