@@ -144,7 +144,6 @@ typedef struct {
     PyObject *ur; /* untagged_responses (strong), refreshed after callouts */
     PyObject *tc; /* tagged_commands (strong) */
     PyObject *tagpre; /* strong */
-    PyObject *encoding; /* strong str */
     int dirty; /* Python code ran: re-read ur/tc before use */
     int synced; /* sock/file checked and _MAXLINE read since then */
     Py_ssize_t maxline;

@@ -248,7 +248,6 @@ engine_fini(engine *e)
     Py_CLEAR(e->ur);
     Py_CLEAR(e->tc);
     Py_CLEAR(e->tagpre);
-    Py_CLEAR(e->encoding);
     Py_CLEAR(e->last_typ);
     Py_CLEAR(e->timeout_sock);
     Py_CLEAR(e->saved_timeout);

@@ -376,30 +376,21 @@ fast_read(IMAP4Object *self, modstate *st, uint64_t size)
     return obj;
 }
 
+/* The byte count of read(n): a negative n (or None) reads to EOF, as
+ * file.read does, which is the same as "more than will ever arrive". */
 static int
-size_from_obj(PyObject *size_obj, uint64_t *size, int *whole)
+size_from_obj(PyObject *size_obj, uint64_t *size)
 {
-    /* read(n): a negative n (or None) reads to EOF, as file.read does. */
-    *whole = 0;
+    int overflow;
+    long long v;
     if (size_obj == Py_None) {
-        *whole = 1;
         *size = UINT64_MAX;
         return 0;
     }
-    {
-        int overflow;
-        long long v = PyLong_AsLongLongAndOverflow(size_obj, &overflow);
-        if (v == -1 && PyErr_Occurred())
-            return -1;
-        if (overflow > 0) {
-            *size = UINT64_MAX;
-        } else if (overflow < 0 || v < 0) {
-            *whole = 1;
-            *size = UINT64_MAX;
-        } else {
-            *size = (uint64_t)v;
-        }
-    }
+    v = PyLong_AsLongLongAndOverflow(size_obj, &overflow);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *size = (overflow != 0 || v < 0) ? UINT64_MAX : (uint64_t)v;
     return 0;
 }
 
@@ -410,8 +401,7 @@ read_chunked(PyObject *file, PyObject *size_obj)
 {
     PyObject *parts, *res, *sep;
     uint64_t size, have = 0, chunk = LITERAL_STEP;
-    int whole;
-    if (size_from_obj(size_obj, &size, &whole) < 0)
+    if (size_from_obj(size_obj, &size) < 0)
         return NULL;
     if (size <= LITERAL_STEP)
         return PyObject_CallMethod(file, "read", "(O)", size_obj);
@@ -460,8 +450,7 @@ PyObject *
 reader_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
 {
     uint64_t size;
-    int whole;
-    if (size_from_obj(size_obj, &size, &whole) < 0 || reader_sync(self, st) < 0)
+    if (size_from_obj(size_obj, &size) < 0 || reader_sync(self, st) < 0)
         return NULL;
     if (!self->rfast)
         return file_read(self, st, size_obj);
@@ -528,7 +517,12 @@ reader_long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw
             return -2;
         }
         if (have == cap) {
-            size_t ncap = cap * 2;
+            size_t ncap;
+            if (cap > (size_t)PY_SSIZE_T_MAX / 2) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            ncap = cap * 2;
             if (_PyBytes_Resize(obj, (Py_ssize_t)ncap) < 0)
                 return -1;
             cap = ncap;

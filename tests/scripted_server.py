@@ -108,6 +108,14 @@ def send(*lines: bytes | str) -> Send:
     return Send(out)
 
 
+# The greeting and CAPABILITY exchange most scripts start with.
+HELLO: list[Step] = [
+    send(b"* OK IMAP4rev1 ready"),
+    cmd("CAPABILITY"),
+    send(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN", b"{tag} OK done"),
+]
+
+
 @dataclass
 class Connection:
     received: bytearray = field(default_factory=bytearray)

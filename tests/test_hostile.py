@@ -24,6 +24,7 @@ from unittest import mock
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_IS_STDLIB, TARGET_NAME, load_target
 from scripted_server import (
+    HELLO,
     Close,
     ExpectRaw,
     ScriptedServer,
@@ -37,11 +38,6 @@ from scripted_server import (
     typed,
 )
 
-HELLO: list[Step] = [
-    send(b"* OK IMAP4rev1 ready"),
-    cmd("CAPABILITY"),
-    send(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN", b"{tag} OK done"),
-]
 Body = Callable[[ModuleType, int], Any]
 
 

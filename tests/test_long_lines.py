@@ -16,18 +16,10 @@ from unittest import mock
 
 import pytest
 from conftest import STDLIB, load_target
-from scripted_server import Close, ScriptedServer, Send, Step, cmd, describe_exc, send, typed
+from scripted_server import HELLO, Close, ScriptedServer, Send, Step, cmd, describe_exc, send, typed
 
 MB = 1 << 20
 NUMBERS = b" ".join(b"%d" % i for i in range(1, 400_001))  # ~2.7 MB
-
-
-def _hello() -> list[Step]:
-    return [
-        send(b"* OK ready"),
-        cmd("CAPABILITY"),
-        send(b"* CAPABILITY IMAP4rev1", b"{tag} OK done"),
-    ]
 
 
 def _play(mod: ModuleType, steps: list[Step], calls: Callable[[Any], list[Any]],
@@ -54,40 +46,40 @@ def _play(mod: ModuleType, steps: list[Step], calls: Callable[[Any], list[Any]],
 
 CASES: dict[str, tuple[list[Step], Callable[[Any], list[Any]], int]] = {
     "search_then_more": (
-        [*_hello(), cmd("SEARCH ALL"),
+        [*HELLO, cmd("SEARCH ALL"),
          Send(b"* SEARCH " + NUMBERS + b"\r\n* 3 EXISTS\r\n{tag} OK done\r\n"),
          cmd("NOOP"), send(b"{tag} OK noop")],
         lambda M: [lambda: M.search(None, "ALL"), M.noop],
         10 * MB,
     ),
     "status_line_with_literal_after": (
-        [*_hello(), cmd("FETCH 1 (X)"),
+        [*HELLO, cmd("FETCH 1 (X)"),
          Send(b"* 1 FETCH (X " + NUMBERS + b" BODY {5}\r\nhello)\r\n{tag} OK done\r\n")],
         lambda M: [lambda: M.fetch("1", "(X)")],
         10 * MB,
     ),
     "over_maxline": (
-        [*_hello(), cmd("SEARCH ALL"), Send(b"* SEARCH " + NUMBERS + b"\r\n"), Close()],
+        [*HELLO, cmd("SEARCH ALL"), Send(b"* SEARCH " + NUMBERS + b"\r\n"), Close()],
         lambda M: [lambda: M.search(None, "ALL")],
         2 * MB,
     ),
     "bare_lf": (
-        [*_hello(), cmd("SEARCH ALL"), Send(b"* SEARCH " + NUMBERS + b"\n{tag} OK\r\n")],
+        [*HELLO, cmd("SEARCH ALL"), Send(b"* SEARCH " + NUMBERS + b"\n{tag} OK\r\n")],
         lambda M: [lambda: M.search(None, "ALL")],
         10 * MB,
     ),
     "eof_inside": (
-        [*_hello(), cmd("SEARCH ALL"), Send(b"* SEARCH " + NUMBERS), Close()],
+        [*HELLO, cmd("SEARCH ALL"), Send(b"* SEARCH " + NUMBERS), Close()],
         lambda M: [lambda: M.search(None, "ALL")],
         10 * MB,
     ),
     "long_tagged_line": (
-        [*_hello(), cmd("NOOP"), Send(b"{tag} OK " + NUMBERS + b"\r\n")],
+        [*HELLO, cmd("NOOP"), Send(b"{tag} OK " + NUMBERS + b"\r\n")],
         lambda M: [M.noop],
         10 * MB,
     ),
     "long_untagged_without_text": (
-        [*_hello(), cmd("NOOP"), Send(b"* " + b"X" * (2 * MB) + b"\r\n{tag} OK done\r\n")],
+        [*HELLO, cmd("NOOP"), Send(b"* " + b"X" * (2 * MB) + b"\r\n{tag} OK done\r\n")],
         lambda M: [M.noop],
         10 * MB,
     ),

@@ -20,6 +20,7 @@ from unittest import mock
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_NAME, load_target
 from scripted_server import (
+    HELLO,
     Detach,
     ExpectRaw,
     ScriptedServer,
@@ -30,11 +31,6 @@ from scripted_server import (
     typed,
 )
 
-HELLO: list[Step] = [
-    send(b"* OK IMAP4rev1 ready"),
-    cmd("CAPABILITY"),
-    send(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN", b"{tag} OK done"),
-]
 LOGOUT: list[Step] = [cmd("LOGOUT"), send(b"* BYE bye", b"{tag} OK done")]
 Body = Callable[[ModuleType, int, list[str]], Any]
 
