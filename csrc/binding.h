@@ -3,6 +3,7 @@
  * Layout of the binding:
  *   module.c          module init, module state, module-level functions
  *   compat.h          shims for C-API differences between 3.9 and 3.14
+ *   guard.c           the command guard and the `guarded` method wrapper
  *   imap4.c           the IMAP4 type: lifecycle, attribute access, transport
  *                     methods (open/read/readline/send/shutdown/...)
  *   imap4_reader.c    the fast reader: receive buffer over sock.recv_into
@@ -63,9 +64,19 @@ typedef struct {
     int ov_assigned;
     Py_ssize_t ov_dict_size;
 
-    /* Re-entrancy guard: the thread inside an I/O method, and its depth. */
+    /* The command guard (guard.c): the thread inside a method, its depth. */
     unsigned long busy_thread;
     int busy_depth;
+    /* The reader lock (imap4_reader.c): C code holds a pointer into rbuf
+     * or a recv() is in progress; a reentrant read is refused. */
+    int rbusy;
+    /* shutdown()/starttls asked for a reader reset while it was unsafe;
+     * the owning thread does it (busy_leave, reader_release). */
+    int reset_pending;
+    /* A read failed in the middle of a response (timeout, error, a line
+     * over _MAXLINE): what is left on the wire cannot be framed, so every
+     * further read is refused with `broken` (a str) until a reset. */
+    PyObject *broken;
 
     log_entry log[LOG_RING];
     int log_idx;
@@ -91,6 +102,7 @@ typedef struct {
     PyTypeObject *imap4_ssl_type;
     PyTypeObject *imap4_stream_type;
     PyTypeObject *auth_type;
+    PyTypeObject *guarded_type;
     PyObject *error;
     PyObject *abort;
     PyObject *readonly;
@@ -155,8 +167,8 @@ typedef struct {
      * the list untagged_responses[last_list_typ]; whether a BYE may be
      * stored (-1: unknown); whether a tagged line arrived since
      * tagged_commands was last looked at. */
-    PyObject *last_list;
-    PyObject *last_list_typ;
+    PyObject *last_list;     /* strong */
+    PyObject *last_list_typ; /* strong */
     int bye_state;
     int tag_check;
     char last_typ_buf[32]; /* cache: the last type word and its str */
@@ -176,9 +188,12 @@ int engine_refresh(engine *e);
 /* Python code ran: cached attributes may be stale. */
 #define CALLED_OUT(e) ((e)->dirty = 1, (e)->synced = 0, (e)->bye_state = -1, (e)->tag_check = 1)
 
-/* The thread guard (imap4.c): see busy_enter() */
+/* The command guard (guard.c): the rules are at the top of that file. */
 int busy_enter(IMAP4Object *self);
 void busy_leave(IMAP4Object *self);
+int busy_may_reset(IMAP4Object *self);
+int guard_add_type(PyObject *module, modstate *st);
+int guard_wrap_type(PyTypeObject *tp, modstate *st);
 
 /* Raise self.<kind>(msg) where kind is s_error/s_abort/s_readonly;
  * `msg` may be any object (str, bytes or None, as imaplib passes). */
@@ -198,6 +213,11 @@ Py_ssize_t reader_long_line(engine *e, PyObject **obj, size_t have, size_t head,
                             size_t raw_before, size_t *have_out);
 PyObject *reader_literal(engine *e, uint64_t size);
 void reader_reset(IMAP4Object *self);
+void reader_request_reset(IMAP4Object *self);
+int reader_acquire(IMAP4Object *self);
+void reader_release(IMAP4Object *self);
+int reader_check(IMAP4Object *self, modstate *st);
+void reader_break(IMAP4Object *self);
 Py_ssize_t current_maxline(modstate *st, int *ok);
 PyObject *read_chunked(PyObject *file, PyObject *size_obj);
 

@@ -8,7 +8,6 @@
 #include <structmember.h>
 #include <string.h>
 
-#include "pythread.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers shared by the binding                                       */
@@ -57,32 +56,6 @@ raise_kindf(PyObject *self, PyObject *kind_name, const char *fmt, ...)
         return;
     raise_kind(self, kind_name, msg);
     Py_DECREF(msg);
-}
-
-/* The guard: one thread at a time inside the engine.  The owner may
- * re-enter (an authobject calling back, an override calling super()),
- * another thread gets a RuntimeError instead of corrupting the buffer
- * while the owner sleeps in recv() with the GIL released. */
-int
-busy_enter(IMAP4Object *self)
-{
-    unsigned long me = PyThread_get_thread_ident();
-    if (self->busy_depth > 0 && self->busy_thread != me) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "IMAP4 object is in use by another thread; imaplib objects "
-                        "are not thread-safe, use one per thread or a lock");
-        return -1;
-    }
-    self->busy_thread = me;
-    self->busy_depth++;
-    return 0;
-}
-
-void
-busy_leave(IMAP4Object *self)
-{
-    if (--self->busy_depth == 0)
-        self->busy_thread = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -141,7 +114,7 @@ engine_refresh(engine *e)
     PyObject *self = (PyObject *)e->self;
     Py_XSETREF(e->ur, PyObject_GetAttr(self, e->st->s_untagged_responses));
     Py_CLEAR(e->last_list);
-    e->last_list_typ = NULL;
+    Py_CLEAR(e->last_list_typ);
     if (e->ur == NULL)
         return -1;
     Py_XSETREF(e->tc, PyObject_GetAttr(self, e->st->s_tagged_commands));
@@ -245,6 +218,7 @@ void
 engine_fini(engine *e)
 {
     Py_CLEAR(e->last_list);
+    Py_CLEAR(e->last_list_typ);
     Py_CLEAR(e->ur);
     Py_CLEAR(e->tc);
     Py_CLEAR(e->tagpre);
@@ -281,6 +255,7 @@ imap4_traverse(IMAP4Object *self, visitproc visit, void *arg)
     Py_VISIT(self->rsock);
     Py_VISIT(self->rfile);
     Py_VISIT(self->recv_into);
+    Py_VISIT(self->broken);
     for (i = 0; i < LOG_RING; i++)
         Py_VISIT(self->log[i].text);
     return 0;
@@ -294,6 +269,7 @@ imap4_clear(IMAP4Object *self)
     Py_CLEAR(self->rsock);
     Py_CLEAR(self->rfile);
     Py_CLEAR(self->recv_into);
+    Py_CLEAR(self->broken);
     for (i = 0; i < LOG_RING; i++)
         Py_CLEAR(self->log[i].text);
     return 0;
@@ -600,6 +576,27 @@ imap4_send(PyObject *self, PyObject *data)
     return res;
 }
 
+/* Another thread may be blocked in a recv() on sock (or in file.readline,
+ * holding the file's lock, which file.close() would wait for): shut the
+ * socket down first so that the read returns.  ENOTCONN and the like are
+ * left for the normal shutdown below to report. */
+static int
+wake_reader(PyObject *self, modstate *st)
+{
+    PyObject *sock = PyObject_GetAttr(self, st->s_sock), *r;
+    if (sock == NULL)
+        return -1;
+    r = PyObject_CallMethod(sock, "shutdown", "i", 2 /* SHUT_RDWR */);
+    Py_DECREF(sock);
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_OSError))
+            return -1;
+        PyErr_Clear();
+    }
+    Py_XDECREF(r);
+    return 0;
+}
+
 static PyObject *
 imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
@@ -608,8 +605,12 @@ imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
     int failed = 0;
     if (st == NULL)
         return NULL;
-    /* Unread bytes belong to the connection being closed. */
-    reader_reset((IMAP4Object *)self);
+    /* Unread bytes belong to the connection being closed; if another
+     * thread is reading (or we interrupted our own read), the owner
+     * resets when it leaves (guard.c, rule 2). */
+    reader_request_reset((IMAP4Object *)self);
+    if (((IMAP4Object *)self)->reset_pending && wake_reader(self, st) < 0)
+        return NULL;
     file = PyObject_GetAttr(self, st->s_file);
     if (file == NULL)
         return NULL;
@@ -1212,7 +1213,10 @@ imap4_add_type(PyObject *module, modstate *st)
         || PyDict_SetItemString(tp->tp_dict, "abort", st->abort) < 0
         || PyDict_SetItemString(tp->tp_dict, "readonly", st->readonly) < 0)
         return -1;
-    PyType_Modified(tp);
+    /* Before own_descr is taken: the engine compares against the guarded
+     * wrappers that instances actually see. */
+    if (guard_wrap_type(tp, st) < 0)
+        return -1;
     for (i = 0; i < OV_COUNT; i++) {
         PyObject *d = PyDict_GetItemWithError(tp->tp_dict, st->names[i]);
         if (d == NULL) {

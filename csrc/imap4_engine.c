@@ -129,8 +129,8 @@ span_obj_sp(const unsigned char *line, const imapc_span *s)
 /* ------------------------------------------------------------------ */
 
 /* One received line without its CRLF.  Either a span in the receive
- * buffer (released by line_done, with no Python code run in between) or
- * a bytes object. */
+ * buffer, held under the reader lock (reader_acquire) until line_done or
+ * line_own, or a bytes object. */
 typedef struct {
     const unsigned char *p;
     size_t len;
@@ -141,12 +141,22 @@ typedef struct {
     int no_lf;       /* framed by our reader: no LF inside */
 } line_t;
 
+/* Let go of a span without consuming it (the bytes stay buffered). */
+static void
+line_unhold(engine *e, line_t *l)
+{
+    if (l->in_buf) {
+        l->in_buf = 0;
+        reader_release(e->self);
+    }
+}
+
 static void
 line_done(engine *e, line_t *l)
 {
     if (l->in_buf) {
         imapc_rbuf_consume(&e->self->rbuf, l->consume);
-        l->in_buf = 0;
+        line_unhold(e, l);
     }
     Py_CLEAR(l->obj);
 }
@@ -160,7 +170,7 @@ line_own(engine *e, line_t *l)
         if (o == NULL)
             return -1;
         imapc_rbuf_consume(&e->self->rbuf, l->consume);
-        l->in_buf = 0;
+        line_unhold(e, l);
         l->obj = o;
         l->p = (const unsigned char *)PyBytes_AS_STRING(o);
     }
@@ -216,6 +226,74 @@ span_safe(engine *e)
            && PyDict_CheckExact(e->tc);
 }
 
+/* get_line_internal() on the fast reader, under the reader lock, which
+ * stays held while the line is a span in the buffer (l->in_buf): until
+ * line_done, line_own or line_unhold. */
+static int
+fast_line_internal(engine *e, line_t *l, int long_ok)
+{
+    PyObject *self = (PyObject *)e->self, *bad = NULL;
+    const unsigned char *p;
+    size_t len;
+    int r;
+    if (reader_acquire(e->self) < 0)
+        return -1;
+    l->in_buf = 1; /* owns the lock from here */
+    /* Common case first: a whole line is already buffered. */
+    if (e->maxline > 0
+        && imapc_rbuf_find_line(&e->self->rbuf, (size_t)e->maxline, &len) == IMAPC_LINE_FOUND) {
+        p = imapc_rbuf_peek(&e->self->rbuf);
+        r = 1;
+    } else {
+        r = reader_line_span(e, &p, &len, long_ok);
+    }
+    if (r < 0) {
+        line_unhold(e, l);
+        return -1;
+    }
+    if (r == 2) {
+        /* The start of a long line: the caller finishes it in its final
+         * object (long_line_dat) or asks again without. */
+        l->p = p;
+        l->len = len;
+        l->consume = len;
+        l->is_long = 1;
+        l->no_lf = 1;
+        return 0;
+    }
+    if (r == 0 && len == 0) {
+        line_unhold(e, l);
+        raise_kindf(self, e->st->s_abort, "socket error: EOF");
+        return -1;
+    }
+    if (r == 0 || len < 2 || p[len - 2] != '\r') {
+        /* EOF inside a line, or a bare LF */
+        bad = bytes_of(p, len);
+        imapc_rbuf_consume(&e->self->rbuf, len);
+        line_unhold(e, l);
+        if (bad != NULL) {
+            raise_kindf(self, e->st->s_abort, "socket error: unterminated line: %R", bad);
+            Py_DECREF(bad);
+        }
+        return -1;
+    }
+    l->p = p;
+    l->len = len - 2;
+    l->consume = len;
+    l->no_lf = 1;
+    if (!span_safe(e) && line_own(e, l) < 0) {
+        line_unhold(e, l);
+        return -1;
+    }
+    /* Stamped with the time its bytes arrived: one clock read per recv,
+     * not one per line. */
+    if (log_line(e, '<', l->p, l->len, e->self->rsecs) < 0) {
+        line_done(e, l);
+        return -1;
+    }
+    return 0;
+}
+
 /* _get_line() minus the override check: readline(), the CRLF checks,
  * logging.  0 on success, -1 with an exception. */
 static int
@@ -227,69 +305,8 @@ get_line_internal(engine *e, line_t *l, int long_ok)
         int fast = reader_select(e);
         if (fast < 0)
             return -1;
-        if (fast) {
-            const unsigned char *p;
-            size_t len;
-            int r;
-            /* Common case first: a whole line is already buffered. */
-            if (e->maxline > 0
-                && imapc_rbuf_find_line(&e->self->rbuf, (size_t)e->maxline, &len) == IMAPC_LINE_FOUND) {
-                p = imapc_rbuf_peek(&e->self->rbuf);
-                r = 1;
-            } else {
-                r = reader_line_span(e, &p, &len, long_ok);
-            }
-            if (r < 0)
-                return -1;
-            if (r == 2) {
-                /* The start of a long line: the caller finishes it in its
-                 * final object (long_line_dat) or asks again without. */
-                l->p = p;
-                l->len = len;
-                l->consume = len;
-                l->in_buf = 1;
-                l->is_long = 1;
-                l->no_lf = 1;
-                return 0;
-            }
-            if (r == 0) {
-                PyObject *tail;
-                if (len == 0) {
-                    raise_kindf(self, e->st->s_abort, "socket error: EOF");
-                    return -1;
-                }
-                tail = bytes_of(p, len);
-                imapc_rbuf_consume(&e->self->rbuf, len);
-                if (tail != NULL) {
-                    raise_kindf(self, e->st->s_abort, "socket error: unterminated line: %R", tail);
-                    Py_DECREF(tail);
-                }
-                return -1;
-            }
-            if (len < 2 || p[len - 2] != '\r') {
-                PyObject *whole = bytes_of(p, len);
-                imapc_rbuf_consume(&e->self->rbuf, len);
-                if (whole != NULL) {
-                    raise_kindf(self, e->st->s_abort, "socket error: unterminated line: %R", whole);
-                    Py_DECREF(whole);
-                }
-                return -1;
-            }
-            l->p = p;
-            l->len = len - 2;
-            l->consume = len;
-            l->in_buf = 1;
-            l->no_lf = 1;
-            if (!span_safe(e) && line_own(e, l) < 0)
-                return -1;
-            /* Stamped with the time its bytes arrived: one clock read
-             * per recv, not one per line. */
-            if (log_line(e, '<', l->p, l->len, e->self->rsecs) < 0) {
-                line_done(e, l);
-                return -1;
-            }
-            return 0;
-        }
+        if (fast)
+            return fast_line_internal(e, l, long_ok);
     }
     {
         PyObject *raw;
@@ -415,7 +432,9 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
                  * straight to this list until Python code runs. */
                 if (PyUnicode_CheckExact(typ) && PyUnicode_CHECK_INTERNED(typ)) {
                     Py_XSETREF(e->last_list, Py_NewRef(lst));
-                    e->last_list_typ = typ;
+                    /* strong: a borrowed key could be freed and its
+                     * address reused by another type word */
+                    Py_XSETREF(e->last_list_typ, Py_NewRef(typ));
                 }
                 return PyList_Append(lst, dat);
             }
@@ -601,15 +620,15 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
             int r = g ? log_match(e, 1, "Literal", g) : -1;
             Py_XDECREF(g);
             if (r < 0)
-                goto error;
+                goto broken;
         }
         data = read_literal(e, dat, off, size);
         if (data == NULL)
-            goto error;
+            goto broken;
         tup = PyTuple_New(2);
         if (tup == NULL) {
             Py_DECREF(data);
-            goto error;
+            goto broken;
         }
         PyTuple_SET_ITEM(tup, 0, dat); /* steals */
         PyTuple_SET_ITEM(tup, 1, data);
@@ -621,20 +640,23 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
             PyObject_GC_UnTrack(tup);
         if (engine_append_untagged(e, typ, tup) < 0) {
             Py_DECREF(tup);
-            return -1;
+            goto broken;
         }
         Py_DECREF(tup);
         if (next_line(e, &l) < 0)
-            return -1;
+            goto broken;
         dat = line_bytes(e, &l);
         line_done(e, &l);
         if (dat == NULL)
-            return -1;
+            goto broken;
     }
     if (engine_append_untagged(e, typ, dat) < 0)
         goto error;
     *last_dat = dat;
     return 0;
+broken:
+    /* A literal was announced: the rest of this response is unread. */
+    reader_break(e->self);
 error:
     Py_XDECREF(dat);
     return -1;
@@ -842,7 +864,7 @@ get_response(engine *e, PyObject **resp_out)
             goto filed;
         }
         /* Anything else finishes in the buffer like a short line. */
-        l.in_buf = 0;
+        line_unhold(e, &l);
         if (get_line_internal(e, &l, 0) < 0)
             return -1;
         p = l.p;
@@ -1259,6 +1281,42 @@ utf8_mode(engine *e)
 }
 #endif
 
+/* CR, LF or NUL in a str or bytes-like argument: refused before a tag is
+ * taken, so that a rejected command leaves nothing in tagged_commands
+ * (append_arg checks again on the encoded bytes; other argument types
+ * fail later exactly as in imaplib). */
+static int
+reject_ctl_args(PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t i;
+    for (i = 0; i < nargs; i++) {
+        PyObject *arg = args[i];
+        int bad = 0;
+        if (PyUnicode_Check(arg)) {
+            Py_ssize_t j, n = PyUnicode_GET_LENGTH(arg);
+            int kind = PyUnicode_KIND(arg);
+            const void *d = PyUnicode_DATA(arg);
+            for (j = 0; j < n && !bad; j++) {
+                Py_UCS4 c = PyUnicode_READ(kind, d, j);
+                bad = c == '\r' || c == '\n' || c == 0;
+            }
+        } else if (PyObject_CheckBuffer(arg)) {
+            Py_buffer view;
+            if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+                PyErr_Clear(); /* left for append_arg to report */
+                continue;
+            }
+            bad = imapc_arg_ctl(view.buf, (size_t)view.len) >= 0;
+            PyBuffer_Release(&view);
+        }
+        if (bad) {
+            PyErr_SetString(PyExc_ValueError, "Control characters not allowed in commands");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1314,6 +1372,8 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
             }
         }
     }
+    if (reject_ctl_args(args, nargs) < 0)
+        goto error;
     if (OV(e, _new_tag))
         tag = call_method(self, st->names[OV__new_tag], NULL, 0);
     else

@@ -13,6 +13,22 @@
  * When `sock` or `file` is replaced (STARTTLS), bytes still buffered from
  * the old connection are an error, never carried over (libetpan
  * CVE-2020-15953): see reader_sync().
+ *
+ * Who may touch the buffer (the rules are in guard.c):
+ *  - reader_acquire()/reader_release() bracket every stretch in which C
+ *    code holds a pointer into rbuf or a recv() into rbuf or into a
+ *    literal is in progress.  Python code can run inside such a stretch
+ *    (recv_into of a socket subclass, a signal handler, a finaliser);
+ *    if it reads again, it gets RuntimeError instead of growing (and so
+ *    freeing) the buffer under the interrupted recv.
+ *  - Only the thread that owns the command guard resets the reader, and
+ *    never while the lock is held: reader_request_reset() defers it.
+ *  - A read that fails once a response has begun (a partial line in the
+ *    buffer, a literal or a long line being received, a line over
+ *    _MAXLINE) marks the connection broken: the rest of that response is
+ *    still on the wire and would otherwise be parsed as responses (a
+ *    message body holding "* OK [ALERT]" lines).  A failure before the
+ *    first byte of a response (an IDLE wait that times out) is harmless.
  */
 #include "binding.h"
 
@@ -46,6 +62,7 @@ current_maxline(modstate *st, int *ok)
     return n;
 }
 
+/* Only where busy_may_reset() holds: see reader_request_reset(). */
 void
 reader_reset(IMAP4Object *self)
 {
@@ -53,8 +70,75 @@ reader_reset(IMAP4Object *self)
     Py_CLEAR(self->rsock);
     Py_CLEAR(self->rfile);
     Py_CLEAR(self->recv_into);
+    Py_CLEAR(self->broken);
     self->rfast = 0;
     self->reof = 0;
+    self->reset_pending = 0;
+}
+
+/* Reset now if that is safe, else leave it to the thread that owns the
+ * object (busy_leave / reader_release do it). */
+void
+reader_request_reset(IMAP4Object *self)
+{
+    if (busy_may_reset(self))
+        reader_reset(self);
+    else
+        self->reset_pending = 1;
+}
+
+int
+reader_acquire(IMAP4Object *self)
+{
+    if (self->rbusy) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "reentrant call: the IMAP4 object is already reading "
+                        "(from a signal handler, a callback or recv_into?)");
+        return -1;
+    }
+    self->rbusy = 1;
+    return 0;
+}
+
+void
+reader_release(IMAP4Object *self)
+{
+    self->rbusy = 0;
+    if (self->reset_pending && busy_may_reset(self))
+        reader_reset(self);
+}
+
+/* Refuse to read from a broken connection; 0 when reading is allowed. */
+int
+reader_check(IMAP4Object *self, modstate *st)
+{
+    if (self->broken == NULL)
+        return 0;
+    raise_kindf((PyObject *)self, st->s_abort,
+                "connection unusable: a read failed in the middle of a response (%U); "
+                "the rest of that response was not read",
+                self->broken);
+    return -1;
+}
+
+/* The pending exception ends a response half-read: remember it (its type
+ * and text) and refuse later reads.  The exception stays set. */
+void
+reader_break(IMAP4Object *self)
+{
+    PyObject *exc, *why;
+    if (self->broken != NULL)
+        return;
+    exc = exc_take();
+    if (exc == NULL)
+        return;
+    why = PyUnicode_FromFormat("%s: %S", _PyType_Name(Py_TYPE(exc)), exc);
+    if (why == NULL)
+        PyErr_Clear();
+    self->broken = why != NULL ? why : PyUnicode_FromString("read failed");
+    if (self->broken == NULL)
+        PyErr_Clear();
+    exc_give(exc);
 }
 
 /* Is `file` a buffered reader straight over `sock` (sock.makefile('rb'))? */
@@ -98,6 +182,12 @@ reader_sync(IMAP4Object *self, modstate *st)
         Py_DECREF(file);
         return 0;
     }
+    if (self->broken != NULL) {
+        /* A new transport is a new connection: what was left of the
+         * broken one is garbage, not data injected before STARTTLS. */
+        imapc_rbuf_clear(&self->rbuf);
+        Py_CLEAR(self->broken);
+    }
     if (imapc_rbuf_avail(&self->rbuf) > 0) {
         /* Bytes that arrived on the old transport (plaintext before
          * STARTTLS completed) must not be read as if they came over the
@@ -133,14 +223,20 @@ reader_sync(IMAP4Object *self, modstate *st)
 static Py_ssize_t
 recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
 {
-    PyObject *mv, *n, *r;
+    PyObject *mv, *n, *r, *recv_into = self->recv_into;
     Py_ssize_t got;
     if (cap > (size_t)PY_SSIZE_T_MAX)
         cap = (size_t)PY_SSIZE_T_MAX;
+    if (recv_into == NULL) {
+        PyErr_SetString(PyExc_OSError, "the connection was reset while reading");
+        return -1;
+    }
     mv = PyMemoryView_FromMemory(dst, (Py_ssize_t)cap, PyBUF_WRITE);
     if (mv == NULL)
         return -1;
-    n = PyObject_CallOneArg(self->recv_into, mv);
+    Py_INCREF(recv_into); /* the call may reset the reader */
+    n = PyObject_CallOneArg(recv_into, mv);
+    Py_DECREF(recv_into);
     if (Py_REFCNT(mv) == 1) {
         /* Nobody kept the view: freeing it is all the release needed. */
         Py_DECREF(mv);
@@ -189,8 +285,11 @@ fill(IMAP4Object *self, modstate *st)
         return -1;
     }
     got = recv_into_mem(self, st, (char *)dst, space);
-    if (got < 0)
+    if (got < 0) {
+        if (imapc_rbuf_avail(&self->rbuf) > 0)
+            reader_break(self); /* a response had begun */
         return -1;
+    }
     self->rsecs = now_secs();
     if (got == 0)
         self->reof = 1;
@@ -198,10 +297,14 @@ fill(IMAP4Object *self, modstate *st)
     return 0;
 }
 
+/* imaplib's error for a line over _MAXLINE.  imaplib would go on to read
+ * the rest of that line as the next response; here the connection is
+ * marked broken instead (README, deliberate differences). */
 static void
 raise_too_long(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
 {
     raise_kindf((PyObject *)self, st->s_error, "got more than %zd bytes", maxline);
+    reader_break(self);
 }
 
 /* Fast mode: locate the next line in the buffer, receiving as needed.
@@ -273,17 +376,23 @@ reader_readline(IMAP4Object *self, modstate *st)
     int ok, r;
     Py_ssize_t maxline = current_maxline(st, &ok);
     size_t len;
-    PyObject *line;
-    if (!ok || reader_sync(self, st) < 0)
+    PyObject *line = NULL;
+    if (!ok || reader_check(self, st) < 0 || reader_acquire(self) < 0)
         return NULL;
-    if (!self->rfast)
-        return file_readline(self, st, maxline);
+    if (reader_sync(self, st) < 0)
+        goto done;
+    if (!self->rfast) {
+        line = file_readline(self, st, maxline);
+        goto done;
+    }
     r = fast_line(self, st, maxline, &len, 0);
     if (r < 0)
-        return NULL;
+        goto done;
     line = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->rbuf), (Py_ssize_t)len);
     if (line != NULL)
         imapc_rbuf_consume(&self->rbuf, len);
+done:
+    reader_release(self);
     return line;
 }
 
@@ -304,6 +413,8 @@ reader_line_span(engine *e, const unsigned char **p, size_t *len, int long_ok)
 int
 reader_select(engine *e)
 {
+    if (reader_check(e->self, e->st) < 0)
+        return -1;
     if (!e->synced) {
         int ok;
         e->maxline = current_maxline(e->st, &ok);
@@ -326,8 +437,10 @@ fast_read(IMAP4Object *self, modstate *st, uint64_t size)
      * oversized allocation); a big one is received straight into its
      * bytes object below. */
     while (size > avail && size <= SMALL_LITERAL && !self->reof) {
-        if (fill(self, st) < 0)
+        if (fill(self, st) < 0) {
+            reader_break(self);
             return NULL;
+        }
         avail = imapc_rbuf_avail(&self->rbuf);
     }
     if (size <= avail) {
@@ -358,12 +471,15 @@ fast_read(IMAP4Object *self, modstate *st, uint64_t size)
                 PyErr_NoMemory();
                 return NULL;
             }
-            if (_PyBytes_Resize(&obj, (Py_ssize_t)ncap) < 0)
+            if (_PyBytes_Resize(&obj, (Py_ssize_t)ncap) < 0) {
+                reader_break(self);
                 return NULL;
+            }
             cap = ncap;
         }
         got = recv_into_mem(self, st, PyBytes_AS_STRING(obj) + have, cap - have);
         if (got < 0) {
+            reader_break(self);
             Py_DECREF(obj);
             return NULL;
         }
@@ -450,27 +566,34 @@ PyObject *
 reader_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
 {
     uint64_t size;
-    if (size_from_obj(size_obj, &size) < 0 || reader_sync(self, st) < 0)
+    PyObject *res = NULL;
+    if (size_from_obj(size_obj, &size) < 0 || reader_check(self, st) < 0
+        || reader_acquire(self) < 0)
         return NULL;
-    if (!self->rfast)
-        return file_read(self, st, size_obj);
-    return fast_read(self, st, size);
+    if (reader_sync(self, st) == 0)
+        res = self->rfast ? fast_read(self, st, size) : file_read(self, st, size_obj);
+    reader_release(self);
+    return res;
 }
 
+/* The engine's literal read: a failure leaves the response half-read. */
 PyObject *
 reader_literal(engine *e, uint64_t size)
 {
     IMAP4Object *self = e->self;
-    if (self->rfast)
-        return fast_read(self, e->st, size);
-    {
-        PyObject *n = PyLong_FromUnsignedLongLong(size), *res;
-        if (n == NULL)
-            return NULL;
+    PyObject *res = NULL, *n;
+    if (reader_acquire(self) < 0)
+        return NULL;
+    if (self->rfast) {
+        res = fast_read(self, e->st, size);
+    } else if ((n = PyLong_FromUnsignedLongLong(size)) != NULL) {
         res = file_read(self, e->st, n);
         Py_DECREF(n);
-        return res;
     }
+    if (res == NULL)
+        reader_break(self);
+    reader_release(self);
+    return res;
 }
 
 /* Finish a long line straight into `obj`, which holds `have` bytes already
@@ -481,9 +604,29 @@ reader_literal(engine *e, uint64_t size)
  * the LF go back into the receive buffer.  Returns the index of the LF in
  * obj, -2 at EOF before a LF (*have_out: bytes in obj), -1 on error
  * (including the _MAXLINE limit). */
+static Py_ssize_t
+long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before,
+          size_t *have_out);
+
 Py_ssize_t
 reader_long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before,
                  size_t *have_out)
+{
+    Py_ssize_t k;
+    if (reader_acquire(e->self) < 0) {
+        reader_break(e->self); /* the line's start is consumed already */
+        return -1;
+    }
+    k = long_line(e, obj, have, head, raw_before, have_out);
+    if (k == -1)
+        reader_break(e->self);
+    reader_release(e->self);
+    return k;
+}
+
+static Py_ssize_t
+long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before,
+          size_t *have_out)
 {
     IMAP4Object *self = e->self;
     size_t cap = (size_t)PyBytes_GET_SIZE(*obj), scan = head;

@@ -184,5 +184,7 @@ stream_add_type(PyObject *module, modstate *st)
     Py_DECREF(bases);
     if (st->imap4_stream_type == NULL)
         return -1;
+    if (guard_wrap_type(st->imap4_stream_type, st) < 0)
+        return -1;
     return PyModule_AddObjectRef(module, "IMAP4_stream", (PyObject *)st->imap4_stream_type);
 }

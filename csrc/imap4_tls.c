@@ -83,7 +83,7 @@ m_starttls(PyObject *self, PyObject *args, PyObject *kwds)
          * handshake: never read it as if it came over TLS. */
         if (imapc_rbuf_avail(&io->rbuf) > 0) {
             size_t n = imapc_rbuf_avail(&io->rbuf);
-            reader_reset(io);
+            reader_request_reset(io);
             raise_kindf(self, st->s_abort,
                         "STARTTLS: %zu bytes of plaintext followed the server's OK "
                         "(response injection?)", n);
@@ -334,6 +334,8 @@ tls_add_types(PyObject *module, modstate *st)
     st->imap4_ssl_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &ssl_spec, bases);
     Py_DECREF(bases);
     if (st->imap4_ssl_type == NULL)
+        return -1;
+    if (guard_wrap_type(st->imap4_ssl_type, st) < 0)
         return -1;
     return PyModule_AddObjectRef(module, "IMAP4_SSL", (PyObject *)st->imap4_ssl_type);
 }

@@ -706,7 +706,7 @@ module_exec(PyObject *module)
     }
     Py_DECREF(v);
 
-    if (imap4_add_type(module, st) < 0 || auth_add_type(module, st) < 0
+    if (guard_add_type(module, st) < 0 || imap4_add_type(module, st) < 0 || auth_add_type(module, st) < 0
         || tls_add_types(module, st) < 0 || stream_add_type(module, st) < 0)
         return -1;
 
@@ -739,6 +739,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->imap4_ssl_type);
     Py_VISIT(st->imap4_stream_type);
     Py_VISIT(st->auth_type);
+    Py_VISIT(st->guarded_type);
     Py_VISIT(st->error);
     Py_VISIT(st->abort);
     Py_VISIT(st->readonly);
@@ -757,6 +758,7 @@ module_clear(PyObject *module)
     Py_CLEAR(st->imap4_ssl_type);
     Py_CLEAR(st->imap4_stream_type);
     Py_CLEAR(st->auth_type);
+    Py_CLEAR(st->guarded_type);
     Py_CLEAR(st->error);
     Py_CLEAR(st->abort);
     Py_CLEAR(st->readonly);

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from typing_extensions import Self
+if TYPE_CHECKING:
+    # Only for type checkers (which always have typing_extensions): the
+    # package must import with the standard library alone (issue 9).
+    from typing_extensions import Self
 
 _NO_RESPONSE: tuple[str, Any] = ("", None)
 _IDLE_STATES = ("AUTH", "SELECTED")
