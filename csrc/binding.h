@@ -77,6 +77,8 @@ typedef struct {
      * over _MAXLINE): what is left on the wire cannot be framed, so every
      * further read is refused with `broken` (a str) until a reset. */
     PyObject *broken;
+    /* tagpre when _connect() compiled tagre: what tagged replies match. */
+    PyObject *tag_prefix;
 
     log_entry log[LOG_RING];
     int log_idx;

@@ -167,6 +167,18 @@ guarded_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+static PyObject *
+guarded_get_doc(PyObject *op, void *closure)
+{
+    (void)closure;
+    return PyObject_GetAttrString(((GuardedObject *)op)->func, "__doc__");
+}
+
+static PyGetSetDef guarded_getset[] = {
+    {"__doc__", guarded_get_doc, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMemberDef guarded_members[] = {
     {"__wrapped__", T_OBJECT, offsetof(GuardedObject, func), READONLY, NULL},
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(GuardedObject, vectorcall), READONLY, NULL},
@@ -182,6 +194,7 @@ static PyType_Slot guarded_slots[] = {
     {Py_tp_clear, guarded_clear},
     {Py_tp_dealloc, guarded_dealloc},
     {Py_tp_members, guarded_members},
+    {Py_tp_getset, guarded_getset},
     {0, NULL},
 };
 
@@ -216,7 +229,7 @@ guarded_new(modstate *st, PyObject *func)
  * that neither read nor write the connection (debug hooks, helpers a
  * guarded method calls on its own thread anyway). */
 static const char *const unguarded[] = {
-    "shutdown", "socket", "__enter__", "__exit__", "response", "_mesg", "_log",
+    "shutdown", "socket", "__enter__", "__exit__", "__getstate__", "response", "_mesg", "_log",
     "print_log", "_dump_ur", "_match", "_quote", "_mode_ascii", "_mode_utf8",
     "_new_tag", "_append_untagged", "_check_bye", "_CRAM_MD5_AUTH", NULL,
 };

@@ -256,6 +256,7 @@ imap4_traverse(IMAP4Object *self, visitproc visit, void *arg)
     Py_VISIT(self->rfile);
     Py_VISIT(self->recv_into);
     Py_VISIT(self->broken);
+    Py_VISIT(self->tag_prefix);
     for (i = 0; i < LOG_RING; i++)
         Py_VISIT(self->log[i].text);
     return 0;
@@ -270,6 +271,7 @@ imap4_clear(IMAP4Object *self)
     Py_CLEAR(self->rfile);
     Py_CLEAR(self->recv_into);
     Py_CLEAR(self->broken);
+    Py_CLEAR(self->tag_prefix);
     for (i = 0; i < LOG_RING; i++)
         Py_CLEAR(self->log[i].text);
     return 0;
@@ -687,6 +689,18 @@ imap4_socket(PyObject *self, PyObject *Py_UNUSED(ignored))
     return st ? PyObject_GetAttr(self, st->s_sock) : NULL;
 }
 
+/* copy.copy(m) and copy.deepcopy(m) work as on imaplib's plain Python
+ * object: the state is the instance __dict__ (the engine's buffer is not
+ * copied; a copy reads from the shared socket like imaplib's copies share
+ * the file).  Without this, object.__reduce_ex__ refuses a C type with a
+ * larger struct. */
+static PyObject *
+imap4_getstate(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *d = ((IMAP4Object *)self)->dict;
+    return d != NULL ? Py_NewRef(d) : PyDict_New();
+}
+
 static PyObject *
 imap4_enter(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
@@ -825,6 +839,9 @@ imap4__connect(PyObject *self, PyObject *Py_UNUSED(ignored))
     Py_XDECREF(a);
     if (tagre == NULL || set(self, st->s_tagre, tagre) < 0)
         goto done;
+    /* Replies are matched against this prefix for the rest of the
+     * session, as imaplib matches them with this tagre. */
+    Py_XSETREF(((IMAP4Object *)self)->tag_prefix, Py_NewRef(tagpre));
     log_clear((IMAP4Object *)self);
     ((IMAP4Object *)self)->log_ready = 1;
 
@@ -1076,6 +1093,7 @@ static PyMethodDef imap4_methods[] = {
     {"socket", imap4_socket, METH_NOARGS,
      "socket($self, /)\n--\n\nReturn socket instance used to connect to IMAP4 server."},
     {"__enter__", imap4_enter, METH_NOARGS, NULL},
+    {"__getstate__", imap4_getstate, METH_NOARGS, NULL},
     {"__exit__", imap4_exit, METH_VARARGS, NULL},
     {"_mode_ascii", imap4__mode_ascii, METH_NOARGS, NULL},
     {"_mode_utf8", imap4__mode_utf8, METH_NOARGS, NULL},

@@ -319,6 +319,16 @@ get_line_internal(engine *e, line_t *l, int long_ok)
         }
         if (raw == NULL)
             return -1;
+        {
+            /* `if not line: raise self.abort('socket error: EOF')` */
+            int t = PyObject_IsTrue(raw);
+            if (t <= 0) {
+                Py_DECREF(raw);
+                if (t == 0)
+                    raise_kindf(self, e->st->s_abort, "socket error: EOF");
+                return -1;
+            }
+        }
         if (PyObject_GetBuffer(raw, &view, PyBUF_SIMPLE) < 0) {
             Py_DECREF(raw);
             return -1;
@@ -825,6 +835,8 @@ get_response(engine *e, PyObject **resp_out)
         *resp_out = NULL;
     if (ensure_fresh(e) < 0)
         return -1;
+    if (e->tagpre == NULL && e->self->tag_prefix != NULL)
+        e->tagpre = Py_NewRef(e->self->tag_prefix);
     if (e->tagpre == NULL) {
         e->tagpre = PyObject_GetAttr(self, e->st->s_tagpre);
         if (e->tagpre == NULL)

@@ -582,6 +582,13 @@ reader_literal(engine *e, uint64_t size)
 {
     IMAP4Object *self = e->self;
     PyObject *res = NULL, *n;
+    if (size > (uint64_t)PY_SSIZE_T_MAX) {
+        /* What file.read(size) raises in imaplib up to 3.13.0; later
+         * versions would wait for bytes that can never all arrive. */
+        PyErr_SetString(PyExc_OverflowError, "cannot fit 'int' into an index-sized integer");
+        reader_break(self);
+        return NULL;
+    }
     if (reader_acquire(self) < 0)
         return NULL;
     if (self->rfast) {

@@ -141,7 +141,12 @@ def test_huge_literal_announced(size: int) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert outcome.startswith("raise abort:"), outcome
+    if size > sys.maxsize:
+        # file.read(size) in imaplib up to 3.13.0 raises this at once; no
+        # size that large can ever be read.
+        assert outcome.startswith("raise other:OverflowError"), outcome
+    else:
+        assert outcome.startswith("raise abort:"), outcome
     assert peak < 16 * 2**20, f"peak {peak} bytes for an announced literal of {size}"
     if size < 2**24:
         want, _ = exercise(STDLIB, scripts, connect)
