@@ -199,11 +199,18 @@ def test_shutdown_from_another_thread_while_reading() -> None:
 
 def test_shutdown_from_another_thread_wakes_blocked_reader(only_extension: None) -> None:
     """The common pattern: stop a reader blocked on a silent server."""
-    hold = threading.Event()
+    hold, in_recv = threading.Event(), threading.Event()
     server = ScriptedServer(HELLO + [cmd("NOOP"), WaitFor(hold, 10)], timeout=15)
-    M = _client(mod, server.port)
+    holder: dict[str, Any] = {}
+
+    def on_recv(_: socket.socket) -> None:
+        # Whether shutdown() lands just before or during this recv, the
+        # reader must end with the same clear exception.
+        if holder.get("M") is not None and holder["M"].tagged_commands:
+            in_recv.set()
+
+    M = holder["M"] = _client(mod, server.port, _socket_class(on_recv))
     out: list[BaseException] = []
-    in_recv = threading.Event()
     real = M.sock
 
     def run() -> None:
@@ -214,14 +221,13 @@ def test_shutdown_from_another_thread_wakes_blocked_reader(only_extension: None)
 
     t = threading.Thread(target=run)
     t.start()
-    deadline = time.monotonic() + 5
-    while M.tagged_commands == {} and time.monotonic() < deadline:
-        time.sleep(0.01)
-    in_recv.wait(0.1)
-    M.shutdown()
-    t.join(5)
-    hold.set()
-    server.stop()
+    try:
+        assert in_recv.wait(10)
+        M.shutdown()
+        t.join(5)
+    finally:
+        hold.set()
+        server.stop()
     assert not t.is_alive()
     assert len(out) == 1 and isinstance(out[0], (mod.IMAP4.abort, OSError)), out
     assert real.fileno() == -1
