@@ -15,6 +15,9 @@
 #   SID_MIRROR    Debian mirror (default http://deb.debian.org/debian)
 #   SID_WERROR=1  build with -Werror (IMAPLIB_C_WERROR=1); off by default so that a
 #                 new C-API deprecation warning does not hide the test results
+#   SID_TIMEOUT   per-test timeout in seconds (pytest-timeout; default 600, 0 = none):
+#                 a test that blocks forever on a socket must not stall the
+#                 other interpreters
 #   SID_EXPERIMENTAL=0  do not fall back to Debian experimental for a python3.X that
 #                 sid does not have (default: fall back, pinned so that only those
 #                 packages come from experimental)
@@ -65,10 +68,10 @@ DEBOOTSTRAP_INCLUDE=gcc,libc6-dev,make,openssl,ca-certificates
 WANTED=(python3.13 python3.13-dev libpython3.13-testsuite
         python3.14 python3.14-dev python3.14-dbg libpython3.14-testsuite
         python3.15 python3.15-dev libpython3.15-testsuite
-        python3-setuptools python3-pytest python3-pip
+        python3-setuptools python3-pytest python3-pytest-timeout python3-pip
         dovecot-imapd dovecot-core)
 # Not worth an experimental fallback; missing is fine.
-OPTIONAL=(python3.14-dbg python3.15 python3.15-dev libpython3.15-testsuite)
+OPTIONAL=(python3.14-dbg python3.15 python3.15-dev libpython3.15-testsuite python3-pytest-timeout)
 PYPI_COMMON=(imapclient imap-tools ruff)
 PIP_CERT=(--cert /etc/ssl/host-ca-certificates.crt)
 
@@ -268,7 +271,7 @@ cmd_test() {
     copy_checkout
     mkdir -p "$SID_DIR/logs"
     note "checkout copied to $SID_DIR/src ($(find "$SID_DIR/src" -type f | wc -l) files)"
-    local py ver pypath rc status=0 t0 summary=()
+    local py ver pypath rc status=0 t0 summary=() timeout_opt
     local werror=0; [ "${SID_WERROR:-0}" = 1 ] && werror=1
     for py in "${pys[@]}"; do
         t0=$SECONDS
@@ -290,9 +293,12 @@ cmd_test() {
         [ "$nwarn" = 0 ] || note "$py: $nwarn compiler warnings (see $SID_DIR/logs/build-$py.log)"
         note "$py: pytest"
         rc=0
-        # shellcheck disable=SC2086
+        timeout_opt=
+        if [ "${SID_TIMEOUT:-600}" != 0 ] && in_chroot "$py" -c 'import pytest_timeout' 2>/dev/null; then
+            timeout_opt="--timeout=${SID_TIMEOUT:-600}"
+        fi
         in_chroot sh -c "cd /src && PYTHONPATH=$pypath IMAPLIB_C_REQUIRE_DOVECOT=1 \
-                exec $py -m pytest -q -p no:cacheprovider ${SID_PYTEST_ARGS:-tests}" \
+                exec $py -m pytest -q -p no:cacheprovider $timeout_opt ${SID_PYTEST_ARGS:-tests}" \
             2>&1 | tee "$SID_DIR/logs/pytest-$py.log" || rc=$?
         [ "$rc" = 0 ] || status=1
         kill_chroot_procs
