@@ -15,17 +15,21 @@
 #   SID_MIRROR    Debian mirror (default http://deb.debian.org/debian)
 #   SID_WERROR=1  build with -Werror (IMAPLIB_C_WERROR=1); off by default so that a
 #                 new C-API deprecation warning does not hide the test results
-#   SID_TIMEOUT   per-test timeout in seconds (pytest-timeout; default 600, 0 = none):
+#   SID_TIMEOUT   per-test timeout in seconds (pytest-timeout; default 180, 0 = none):
 #                 a test that blocks forever on a socket must not stall the
-#                 other interpreters
-#   SID_EXPERIMENTAL=0  do not fall back to Debian experimental for a python3.X that
-#                 sid does not have (default: fall back, pinned so that only those
-#                 packages come from experimental)
+#                 other interpreters (on 2026-11-29 the suite minus its hangs
+#                 took ~100 s per interpreter; three ids hung on each)
+#                 (a timed-out test whose cleanup blocks again, e.g. logout() in a
+#                 `finally`, is not interrupted twice: hence also)
+#   SID_RUN_TIMEOUT  limit for one interpreter's whole pytest run (default 3600 s)
+#   SID_EXPERIMENTAL=0  do not fall back to Debian experimental for a package that
+#                 sid does not have (default: fall back, as PKG/experimental, so
+#                 that only those packages and what they need come from there)
 #
 # Logs: $SID_DIR/logs/{build-PY.log,pytest-PY.log}.  The exit status is non-zero
 # if any interpreter is missing, fails to build or has a failing test.
 #
-# Isolation: the script re-executes itself in a private mount namespace
+# Isolation: the script re-executes itself in private mount and PID namespaces
 # (unshare), mounts /proc, a tmpfs on /dev/shm (multiprocessing semaphores) and
 # a private devpts in the chroot, and on exit ends the processes still running
 # in the chroot (e.g. a Dovecot that a test left) and unmounts.  The network is
@@ -33,6 +37,10 @@
 # in the chroot (policy-rc.d), so installing Dovecot does not open port 143.
 #
 # Which packages exist (checked in sid, and re-checked by every `build`):
+# * 2026-11-29 every name asked for was in sid: python3.13 3.13.18, python3.14
+#   3.14.10 (the default python3), python3.15 3.15.2, python3.14-dbg, the three
+#   libpython3.X-testsuite, dovecot-core/-imapd 2.4.5, gcc 16.2, pytest 9.1.1,
+#   setuptools 84.2; nothing came from experimental.
 # * debootstrap itself installs only the toolchain (--include below).  Its
 #   resolver does not handle every dependency of the Python/Dovecot packages and
 #   it aborts on a name the mirror does not have, so the rest is installed with
@@ -41,6 +49,7 @@
 # * python3.X-dbg: Debian's debug interpreter package; it provides python3.Xd
 #   (and python3.X-dbg), and its headers live in /usr/include/python3.Xd, so
 #   `python3.Xd setup.py build_ext` builds a separate cpython-3Xd .so.
+# * python3.X-venv: ensurepip, for tests/test_fresh_venv.py (`python3.X -m venv`).
 # * libpython3.X-testsuite: Debian strips Lib/test from libpython3.X-stdlib;
 #   tests/test_conformance.py needs test.test_imaplib from it.
 # * python3-pytest / python3-setuptools are pure Python and live in
@@ -65,13 +74,14 @@ CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Installed by debootstrap (all certainly in sid; it aborts on an unknown name).
 DEBOOTSTRAP_INCLUDE=gcc,libc6-dev,make,openssl,ca-certificates
 # Installed with apt in the chroot, each only if sid (or experimental) has it.
-WANTED=(python3.13 python3.13-dev libpython3.13-testsuite
-        python3.14 python3.14-dev python3.14-dbg libpython3.14-testsuite
-        python3.15 python3.15-dev libpython3.15-testsuite
+WANTED=(python3.13 python3.13-dev python3.13-venv libpython3.13-testsuite
+        python3.14 python3.14-dev python3.14-venv python3.14-dbg libpython3.14-testsuite
+        python3.15 python3.15-dev python3.15-venv libpython3.15-testsuite
         python3-setuptools python3-pytest python3-pytest-timeout python3-pip
         dovecot-imapd dovecot-core)
 # Not worth an experimental fallback; missing is fine.
-OPTIONAL=(python3.14-dbg python3.15 python3.15-dev libpython3.15-testsuite python3-pytest-timeout)
+OPTIONAL=(python3.14-dbg python3.15 python3.15-dev python3.15-venv libpython3.15-testsuite
+          python3-pytest-timeout)
 PYPI_COMMON=(imapclient imap-tools ruff)
 PIP_CERT=(--cert /etc/ssl/host-ca-certificates.crt)
 
@@ -84,13 +94,22 @@ SID_DIR=$(realpath -m "$SID_DIR")
 case "$SID_DIR/" in "$REPO/"*) die "SID_DIR ($SID_DIR) must be outside the checkout ($REPO)" ;; esac
 [ "$SID_DIR" != / ] || die "SID_DIR must not be /"
 
-# A private mount namespace: nothing mounted here is seen by (or propagates
-# to) the host, and the mounts go away with the last process even on SIGKILL.
+# Private mount and PID namespaces: nothing mounted here is seen by (or
+# propagates to) the host and the mounts go away with the last process even on
+# SIGKILL; the processes this run leaves behind (a Dovecot, a hung test) are the
+# only ones kill_chroot_procs sees, and the kernel ends them with the namespace.
+# (A concurrent shell in the same chroot, e.g. `shell`, is not touched.)
+NS_OPTS=(--mount --pid --fork --mount-proc --propagation private)
 if [ -z "${_SID_CHROOT_NS:-}" ] && command -v unshare >/dev/null 2>&1 \
-        && unshare --mount --propagation private true 2>/dev/null; then
+        && unshare "${NS_OPTS[@]}" true 2>/dev/null; then
     export _SID_CHROOT_NS=1
-    exec unshare --mount --propagation private -- bash "$SELF" "$@"
+    exec unshare "${NS_OPTS[@]}" -- bash "$SELF" "$@"
 fi
+
+# One run at a time per chroot: `test` replaces /src, and the mounts are per run.
+mkdir -p "$(dirname "$SID_DIR")"
+exec 9>"$SID_DIR.lock"
+flock -n 9 || die "another sid-chroot.sh run holds $SID_DIR.lock"
 
 MOUNTED=()
 in_chroot() {  # in_chroot CMD... : run CMD in the chroot with a clean environment
@@ -294,11 +313,14 @@ cmd_test() {
         note "$py: pytest"
         rc=0
         timeout_opt=
-        if [ "${SID_TIMEOUT:-600}" != 0 ] && in_chroot "$py" -c 'import pytest_timeout' 2>/dev/null; then
-            timeout_opt="--timeout=${SID_TIMEOUT:-600}"
+        if [ "${SID_TIMEOUT:-180}" != 0 ] && in_chroot "$py" -c 'import pytest_timeout' 2>/dev/null; then
+            timeout_opt="--timeout=${SID_TIMEOUT:-180}"
         fi
+        # PIP_CERT: tests/test_fresh_venv.py pip-installs from PyPI (see build).
         in_chroot sh -c "cd /src && PYTHONPATH=$pypath IMAPLIB_C_REQUIRE_DOVECOT=1 \
-                exec $py -m pytest -q -p no:cacheprovider $timeout_opt ${SID_PYTEST_ARGS:-tests}" \
+                PIP_CERT=/etc/ssl/host-ca-certificates.crt PIP_ROOT_USER_ACTION=ignore \
+                exec timeout -k 30 ${SID_RUN_TIMEOUT:-3600} \
+                $py -m pytest -q -p no:cacheprovider $timeout_opt ${SID_PYTEST_ARGS:-tests}" \
             2>&1 | tee "$SID_DIR/logs/pytest-$py.log" || rc=$?
         [ "$rc" = 0 ] || status=1
         kill_chroot_procs
