@@ -582,13 +582,25 @@ imap4_send(PyObject *self, PyObject *data)
  * holding the file's lock, which file.close() would wait for): shut the
  * socket down first so that the read returns.  ENOTCONN and the like are
  * left for the normal shutdown below to report. */
+/* socket.SHUT_RDWR from the namespace, as imaplib reads it (new ref). */
+static PyObject *
+shut_rdwr(modstate *st)
+{
+    PyObject *sockmod = ns_get(st, "socket"), *how;
+    how = sockmod ? PyObject_GetAttrString(sockmod, "SHUT_RDWR") : NULL;
+    Py_XDECREF(sockmod);
+    return how;
+}
+
 static int
 wake_reader(PyObject *self, modstate *st)
 {
-    PyObject *sock = PyObject_GetAttr(self, st->s_sock), *r;
+    PyObject *sock = PyObject_GetAttr(self, st->s_sock), *how, *r;
     if (sock == NULL)
         return -1;
-    r = PyObject_CallMethod(sock, "shutdown", "i", 2 /* SHUT_RDWR */);
+    how = shut_rdwr(st);
+    r = how ? PyObject_CallMethodOneArg(sock, st->s_shutdown, how) : NULL;
+    Py_XDECREF(how);
     Py_DECREF(sock);
     if (r == NULL) {
         if (!PyErr_ExceptionMatches(PyExc_OSError))
@@ -603,7 +615,7 @@ static PyObject *
 imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     modstate *st = STATE(self);
-    PyObject *file, *sock, *r, *sockmod, *how;
+    PyObject *file, *sock, *r, *how;
     int failed = 0;
     if (st == NULL)
         return NULL;
@@ -624,9 +636,7 @@ imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
     sock = PyObject_GetAttr(self, st->s_sock);
     if (sock == NULL)
         return NULL;
-    sockmod = ns_get(st, "socket");
-    how = sockmod ? PyObject_GetAttrString(sockmod, "SHUT_RDWR") : NULL;
-    Py_XDECREF(sockmod);
+    how = shut_rdwr(st);
     r = how ? PyObject_CallMethod(sock, "shutdown", "(O)", how) : NULL;
     Py_XDECREF(how);
     if (r == NULL) {
