@@ -1,19 +1,21 @@
 /* binding.h - shared declarations of the Python binding of imaplib_c.
  *
+ * The extension is the engine only: the package (imaplib_c/__init__.py)
+ * derives IMAP4 from the Engine type defined here *and* the running
+ * interpreter's own imaplib.IMAP4, engine first in the MRO, so every
+ * command method, open/_connect/starttls, IMAP4_SSL, IMAP4_stream, the
+ * module functions and the exception classes are that interpreter's own.
+ *
  * Layout of the binding:
- *   module.c          module init, module state, module-level functions
- *   compat.h          shims for C-API differences between 3.9 and 3.14
+ *   module.c          module init, module state, _bind()
+ *   compat.h          shims for C-API differences between 3.9 and 3.15
  *   guard.c           the command guard and the `guarded` method wrapper
- *   imap4.c           the IMAP4 type: lifecycle, attribute access, transport
- *                     methods (open/read/readline/send/shutdown/...)
+ *   imap4.c           the Engine type: lifecycle, attribute access,
+ *                     read/readline/shutdown and their helpers
  *   imap4_reader.c    the fast reader: receive buffer over sock.recv_into
- *   imap4_engine.c    the response loop and command machinery
- *                     (_get_line, _get_response, _command, ...)
- *   imap4_commands.c  the IMAP command methods (fetch, select, ...)
- *   imap4_debug.c     _mesg/_log/print_log/_dump_ur and the log ring
- *   imap4_tls.c       IMAP4_SSL, starttls
- *   imap4_stream.c    IMAP4_stream
- *   auth.c            _Authenticator
+ *   imap4_engine.c    the response loop (_get_line, _get_response,
+ *                     _get_tagged_response, _append_untagged)
+ *   imap4_debug.c     _mesg/_log/print_log and the log ring
  *
  * Public attributes (state, untagged_responses, tagged_commands, ...) live
  * in the instance __dict__, exactly as in imaplib, so user code and tools
@@ -77,7 +79,11 @@ typedef struct {
      * over _MAXLINE): what is left on the wire cannot be framed, so every
      * further read is refused with `broken` (a str) until a reset. */
     PyObject *broken;
-    /* tagpre when _connect() compiled tagre: what tagged replies match. */
+    /* The tagre last seen and the tag prefix it was compiled with (what
+     * tagged replies match); tag_prefix is NULL when tagre is not of the
+     * shape imaplib's _connect() builds (then imaplib's own _get_response
+     * runs). */
+    PyObject *tagre_seen;
     PyObject *tag_prefix;
 
     log_entry log[LOG_RING];
@@ -88,9 +94,8 @@ typedef struct {
 /* Interned names and the method descriptors of IMAP4 itself, used to tell
  * whether a subclass or an instance overrides a method. */
 #define OVERRIDABLE(X)                                                         \
-    X(readline) X(read) X(send) X(_get_line) X(_get_response)                  \
-    X(_append_untagged) X(_log) X(_mesg) X(_check_bye)               \
-    X(_new_tag) X(print_log) X(_command) X(_command_complete)
+    X(readline) X(read) X(_get_line) X(_get_response) X(_append_untagged)      \
+    X(_log) X(_mesg) X(_check_bye) X(print_log)
 
 enum {
 #define X(n) OV_##n,
@@ -100,35 +105,31 @@ enum {
 };
 
 typedef struct {
-    PyTypeObject *imap4_type;
-    PyTypeObject *imap4_ssl_type;
-    PyTypeObject *imap4_stream_type;
-    PyTypeObject *auth_type;
+    PyTypeObject *imap4_type; /* the Engine type */
     PyTypeObject *guarded_type;
-    PyObject *error;
-    PyObject *abort;
-    PyObject *readonly;
-    /* The namespace tools write: imaplib_c.__dict__ once the package binds
-     * it (`Commands`, `_MAXLINE`, `Debug`, `random`, `time` ... are read
-     * from it at use time); the extension module's dict before that. */
+    /* The interpreter's imaplib module namespace, set by _bind(): the one
+     * home of the settings tools write (_MAXLINE, Debug, ...), read at
+     * use time, as imaplib's own methods read them. */
     PyObject *ns;
+    /* What the interpreter's imaplib does, found out by _bind() from that
+     * imaplib itself (imaplib_c/_rules.py): */
+    int skip_blank;       /* blank lines between responses are skipped, and
+                             after a literal inside an open parenthesis */
+    int file_is_property; /* `file` is a property: readline() reads sock
+                             itself and never touches `file` (3.14+) */
+    /* The methods IMAP4 resolves each hook to (bound by _bind()): a hook
+     * that resolves elsewhere is overridden and is called through Python. */
     PyObject *own_descr[OV_COUNT];
     PyObject *names[OV_COUNT];
-    /* Interned attribute names */
+    /* Interned attribute names (module_clear walks s_state .. b_space) */
     PyObject *s_state, *s_untagged_responses, *s_tagged_commands, *s_literal,
         *s_continuation_response, *s_is_readonly, *s_tagnum, *s_tagpre, *s_tagre,
         *s_debug, *s_encoding, *s_sock, *s_file, *s_utf8_enabled, *s_capabilities,
         *s_welcome, *s_host, *s_port, *s_Literal, *s_Untagged_status, *s_mo,
-        *s_tls_established, *s_pattern, *s_error, *s_abort, *s_readonly, *s_open,
-        *s_shutdown, *s_create_socket, *s_connect, *s_command, *s_command_complete,
-        *s_simple_command, *s_untagged_response, *s_get_capabilities, *s_capability,
-        *s_mode_ascii, *s_mode_utf8, *s_logout, *s_dump_ur, *s_recv_into, *s_sendall,
-        *s_close, *s_raw, *s__sock, *s_noop, *s_authenticate, *s_user, *s_password,
-        *s_release, *s_PROTOCOL_VERSION, *s_ssl_context, *s_wrap_socket, *s_process,
-        *s_readfile, *s_writefile, *s_command_attr, *s_flush, *s_write, *s_wait, *s_OK,
-        *s_NO, *s_BAD, *s_BYE, *s_READ_ONLY, *s_PREAUTH, *s_EXISTS, *s_empty_str,
-        *s_ascii, *s_utf_8, *s_LOGOUT, *s_AUTH, *s_SELECTED, *s_NONAUTH, *s_get, *s_pop,
-        *s_logging, *s_log, *s_Commands, *s_MAXLINE;
+        *s_tls_established, *s_pattern, *s_error, *s_abort, *s_readonly, *s_shutdown,
+        *s_recv_into, *s_close, *s_raw, *s__sock, *s_OK, *s_NO, *s_BAD, *s_BYE,
+        *s_empty_str, *s_get, *s_pop, *s_logging, *s_Commands, *s_MAXLINE, *s_log,
+        *s_idle_capture, *s_release, *s_starttls_flag;
     PyObject *b_empty, *b_crlf, *b_space;
 } modstate;
 
@@ -155,6 +156,8 @@ typedef struct {
      * would be discarded unseen, so none is built. */
     int mesg_dead;
     unsigned ov; /* bit OV_x set: self.x is not IMAP4's own */
+    int idle_capture; /* self._idle_capture is true (3.14's IDLE is on) */
+    int starttls;     /* inside starttls(): check the tagged OK (starttls_check) */
     PyObject *ur; /* untagged_responses (strong), refreshed after callouts */
     PyObject *tc; /* tagged_commands (strong) */
     PyObject *tagpre; /* strong */
@@ -180,9 +183,17 @@ typedef struct {
 
 int engine_init(engine *e, IMAP4Object *self);
 int is_overridden(IMAP4Object *self, modstate *st, int idx);
-PyObject *new_tag(PyObject *self, modstate *st);
 void engine_fini(engine *e);
 int engine_refresh(engine *e);
+
+/* Parse a METH_FASTCALL | METH_KEYWORDS call by imaplib's parameter
+ * names (NULL-terminated); unset out[] entries are left alone. */
+int parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+               const char *const *names, int required, PyObject **out);
+
+/* super(Engine, self).name(*args): the interpreter's imaplib method that
+ * the engine's own stands in front of. */
+PyObject *call_super(PyObject *self, PyObject *name, PyObject *const *args, size_t nargs);
 
 /* Would imaplib send a message of this debug level to _mesg? */
 #define MESG_ON(e, level) ((e)->debug >= (level) && !(e)->mesg_dead)
@@ -196,6 +207,7 @@ void busy_leave(IMAP4Object *self);
 int busy_may_reset(IMAP4Object *self);
 int guard_add_type(PyObject *module, modstate *st);
 int guard_wrap_type(PyTypeObject *tp, modstate *st);
+PyObject *guard_wrap(modstate *st, PyObject *func);
 
 /* Raise self.<kind>(msg) where kind is s_error/s_abort/s_readonly;
  * `msg` may be any object (str, bytes or None, as imaplib passes). */
@@ -239,18 +251,11 @@ int log_line(engine *e, char dir, const unsigned char *p, size_t len, double sec
 double now_secs(void);
 
 extern PyMethodDef imap4_engine_methods[];
-extern PyMethodDef imap4_command_methods[];
 extern PyMethodDef imap4_debug_methods[];
 extern PyGetSetDef imap4_debug_getset[];
-extern PyMethodDef imap4_tls_methods[];
 
-/* tls / stream / auth */
-int tls_add_types(PyObject *module, modstate *st);
-int stream_add_type(PyObject *module, modstate *st);
-int auth_add_type(PyObject *module, modstate *st);
-PyObject *auth_make_literator(modstate *st, PyObject *authobject);
-
-/* module-level helpers shared with commands */
-PyObject *time2internaldate(modstate *st, PyObject *date_time);
+/* imap4.c */
+int imap4_add_type(PyObject *module, modstate *st);
+int imap4_bind(modstate *st, PyTypeObject *cls, PyObject *get_response_variant);
 
 #endif

@@ -77,14 +77,16 @@ busy_may_reset(IMAP4Object *self)
 /* The guarded descriptor                                              */
 /* ------------------------------------------------------------------ */
 
-/* Wraps a function (a method descriptor of IMAP4); calling it through an
- * instance runs the function inside the command guard.  It looks like the
+/* Wraps a function (a method descriptor of Engine, or a function of the
+ * interpreter's imaplib); calling it through an instance runs the function
+ * inside the command guard.  It looks like the
  * function it wraps: __wrapped__ (so inspect.signature shows the same
  * signature), __name__, __qualname__, __doc__. */
 typedef struct {
     PyObject_HEAD
     PyObject *func;
     vectorcallfunc vectorcall;
+    int guard; /* 0: a plain pass-through (a method outside the guard) */
 } GuardedObject;
 
 static PyObject *
@@ -95,14 +97,14 @@ guarded_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnam
     PyObject *res;
     IMAP4Object *self;
     modstate *st;
-    if (nargs < 1) {
+    if (nargs < 1 || !g->guard) {
         /* No instance: let the function raise its own TypeError. */
         return PyObject_Vectorcall(g->func, args, nargsf, kwnames);
     }
     st = STATE(op);
     if (st == NULL)
         return NULL;
-    if (!PyObject_TypeCheck(args[0], st->imap4_type))
+    if (!g->guard || !PyObject_TypeCheck(args[0], st->imap4_type))
         return PyObject_Vectorcall(g->func, args, nargsf, kwnames);
     self = (IMAP4Object *)args[0];
     Py_INCREF(self); /* the guard outlives whatever the call drops */
@@ -214,25 +216,35 @@ guard_add_type(PyObject *module, modstate *st)
 }
 
 static PyObject *
-guarded_new(modstate *st, PyObject *func)
+guarded_new(modstate *st, PyObject *func, int guard)
 {
     GuardedObject *g = PyObject_GC_New(GuardedObject, st->guarded_type);
     if (g == NULL)
         return NULL;
     g->func = Py_NewRef(func);
+    g->guard = guard;
     g->vectorcall = guarded_call;
     PyObject_GC_Track(g);
     return (PyObject *)g;
 }
 
-/* Methods that stay outside the guard: shutdown (rule 2), and the ones
- * that neither read nor write the connection (debug hooks, helpers a
- * guarded method calls on its own thread anyway). */
+/* The engine's methods that stay outside the guard: shutdown (rule 2),
+ * and the debug hooks, which neither read nor write the connection.  The
+ * interpreter's methods are wrapped by the package (imaplib_c/_classes.py),
+ * with the same rule. */
 static const char *const unguarded[] = {
-    "shutdown", "socket", "__enter__", "__exit__", "__getstate__", "response", "_mesg", "_log",
-    "print_log", "_dump_ur", "_match", "_quote", "_mode_ascii", "_mode_utf8",
-    "_new_tag", "_append_untagged", "_check_bye", "_CRAM_MD5_AUTH", NULL,
+    "shutdown", "__getstate__", "_mesg", "_log", "print_log", "_append_untagged", NULL,
 };
+
+PyObject *
+guard_wrap(modstate *st, PyObject *func)
+{
+    if (!PyCallable_Check(func)) {
+        PyErr_SetString(PyExc_TypeError, "_guard() needs a callable");
+        return NULL;
+    }
+    return guarded_new(st, func, 1);
+}
 
 static int
 is_unguarded(PyObject *name)
@@ -244,7 +256,10 @@ is_unguarded(PyObject *name)
     return 0;
 }
 
-/* Wrap every C method defined in tp itself (not inherited) in the guard. */
+/* Wrap every C method defined in tp itself (not inherited) in the guard,
+ * or for the unguarded ones in a pass-through: either way instances bind
+ * them as Python functions bind (a bound method object), so that
+ * inspect.signature shows imaplib's (self, ...) and (...) forms. */
 int
 guard_wrap_type(PyTypeObject *tp, modstate *st)
 {
@@ -257,10 +272,9 @@ guard_wrap_type(PyTypeObject *tp, modstate *st)
         PyObject *kv = PyList_GET_ITEM(items, i);
         PyObject *name = PyTuple_GET_ITEM(kv, 0), *value = PyTuple_GET_ITEM(kv, 1), *g;
         int r;
-        if (!PyUnicode_Check(name) || is_unguarded(name)
-            || !PyObject_TypeCheck(value, &PyMethodDescr_Type))
+        if (!PyUnicode_Check(name) || !PyObject_TypeCheck(value, &PyMethodDescr_Type))
             continue;
-        g = guarded_new(st, value);
+        g = guarded_new(st, value, !is_unguarded(name));
         if (g == NULL) {
             Py_DECREF(items);
             return -1;

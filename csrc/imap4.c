@@ -1,7 +1,9 @@
-/* imap4.c - the IMAP4 type: lifecycle, attribute access, the transport
- * methods imaplib documents as overridable (open, read, readline, send,
- * shutdown, socket, _create_socket), connection setup and small helpers
- * shared by the engine and the command methods.
+/* imap4.c - the Engine type: lifecycle, attribute access, the engine's
+ * read/readline/shutdown, and small helpers shared by the binding.
+ *
+ * Engine is never used alone: imaplib_c.IMAP4 derives from it and from the
+ * interpreter's imaplib.IMAP4 (imaplib_c/__init__.py), so __init__, open,
+ * _connect, send, the commands ... are that imaplib's own.
  */
 #include "binding.h"
 
@@ -205,6 +207,17 @@ engine_init(engine *e, IMAP4Object *self)
         PyErr_Clear();
         e->debug = 0;
     }
+    if (self->dict != NULL) {
+        PyObject *cap = PyDict_GetItemWithError(self->dict, e->st->s_idle_capture);
+        if (cap == NULL && PyErr_Occurred())
+            return -1;
+        e->idle_capture = cap != NULL ? PyObject_IsTrue(cap) : 0;
+        if (e->idle_capture < 0)
+            return -1;
+        e->starttls = PyDict_GetItemWithError(self->dict, e->st->s_starttls_flag) != NULL;
+        if (PyErr_Occurred())
+            return -1;
+    }
     if (e->debug >= 1 && (e->ov & (1u << OV__mesg))) {
         e->mesg_dead = mesg_is_dropped(self, e->st);
         if (e->mesg_dead < 0)
@@ -256,6 +269,7 @@ imap4_traverse(IMAP4Object *self, visitproc visit, void *arg)
     Py_VISIT(self->rfile);
     Py_VISIT(self->recv_into);
     Py_VISIT(self->broken);
+    Py_VISIT(self->tagre_seen);
     Py_VISIT(self->tag_prefix);
     for (i = 0; i < LOG_RING; i++)
         Py_VISIT(self->log[i].text);
@@ -271,6 +285,7 @@ imap4_clear(IMAP4Object *self)
     Py_CLEAR(self->rfile);
     Py_CLEAR(self->recv_into);
     Py_CLEAR(self->broken);
+    Py_CLEAR(self->tagre_seen);
     Py_CLEAR(self->tag_prefix);
     for (i = 0; i < LOG_RING; i++)
         Py_CLEAR(self->log[i].text);
@@ -291,100 +306,6 @@ imap4_dealloc(IMAP4Object *self)
         PyMem_Free(self->log[i].raw);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
-}
-
-static int
-set(PyObject *self, PyObject *name, PyObject *value)
-{
-    return PyObject_SetAttr(self, name, value);
-}
-
-static int
-imap4_init(PyObject *self, PyObject *args, PyObject *kwds)
-{
-    static char *kwlist[] = {"host", "port", "timeout", NULL};
-    modstate *st = STATE(self);
-    PyObject *host = NULL, *port = NULL, *timeout = Py_None, *v, *r;
-    int rc = -1;
-
-    if (st == NULL)
-        return -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOO:IMAP4", kwlist, &host, &port, &timeout))
-        return -1;
-    if (((IMAP4Object *)self)->busy_depth > 0) {
-        PyErr_SetString(PyExc_RuntimeError, "IMAP4.__init__ called while the object is in use");
-        return -1;
-    }
-    reader_reset((IMAP4Object *)self);
-    log_clear((IMAP4Object *)self);
-
-    v = ns_get(st, "Debug");
-    if (v == NULL || set(self, st->s_debug, v) < 0)
-        goto done_v;
-    Py_DECREF(v);
-    if (set(self, st->s_state, st->s_LOGOUT) < 0 || set(self, st->s_literal, Py_None) < 0)
-        return -1;
-    if ((v = PyDict_New()) == NULL || set(self, st->s_tagged_commands, v) < 0)
-        goto done_v;
-    Py_DECREF(v);
-    if ((v = PyDict_New()) == NULL || set(self, st->s_untagged_responses, v) < 0)
-        goto done_v;
-    Py_DECREF(v);
-    if (set(self, st->s_continuation_response, st->s_empty_str) < 0
-        || set(self, st->s_is_readonly, Py_False) < 0)
-        return -1;
-    if ((v = PyLong_FromLong(0)) == NULL || set(self, st->s_tagnum, v) < 0)
-        goto done_v;
-    Py_DECREF(v);
-    if (set(self, st->s_tls_established, Py_False) < 0)
-        return -1;
-    if ((r = call_method(self, st->s_mode_ascii, NULL, 0)) == NULL)
-        return -1;
-    Py_DECREF(r);
-
-    /* open() errors propagate untouched; _connect() errors shut down. */
-    if (host == NULL && (host = st->s_empty_str) == NULL)
-        return -1;
-    if (port == NULL) {
-        port = ns_get(st, "IMAP4_PORT");
-        if (port == NULL)
-            return -1;
-    } else {
-        Py_INCREF(port);
-    }
-    {
-        PyObject *a[3] = {host, port, timeout};
-        r = call_method(self, st->s_open, a, 3);
-    }
-    Py_DECREF(port);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    r = call_method(self, st->s_connect, NULL, 0);
-    if (r == NULL) {
-        PyObject *exc;
-        if (!PyErr_ExceptionMatches(PyExc_Exception))
-            return -1;
-        exc = exc_take();
-        r = call_method(self, st->s_shutdown, NULL, 0);
-        if (r == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_OSError)) {
-                PyErr_Clear();
-            } else {
-                exc_chain(exc);
-                return -1;
-            }
-        }
-        Py_XDECREF(r);
-        exc_give(exc);
-        return -1;
-    }
-    Py_DECREF(r);
-    rc = 0;
-    return rc;
-done_v:
-    Py_XDECREF(v);
-    return -1;
 }
 
 /* Assigning a hook on the instance (imap._mesg = logger.debug) makes the
@@ -413,135 +334,58 @@ imap4_setattro(PyObject *self, PyObject *name, PyObject *value)
     return PyObject_GenericSetAttr(self, name, value);
 }
 
-/* __getattr__: UPPERCASE aliases of the command methods. */
-static PyObject *
-imap4_getattro(PyObject *self, PyObject *name)
+/* Arguments of a METH_FASTCALL | METH_KEYWORDS method, by imaplib's
+ * parameter names: out[i] is the i-th parameter (borrowed) or left as the
+ * caller's default; the first `required` must be given. */
+int
+parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+           const char *const *names, int required, PyObject **out)
 {
-    PyObject *res = PyObject_GenericGetAttr(self, name), *commands, *lower;
-    modstate *st;
-    int has;
-    if (res != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
-        return res;
-    PyErr_Clear();
-    st = STATE(self);
-    if (st == NULL)
-        return NULL;
-    commands = ns_get(st, "Commands");
-    if (commands == NULL)
-        return NULL;
-    has = PySequence_Contains(commands, name);
-    Py_DECREF(commands);
-    if (has < 0)
-        return NULL;
-    if (has) {
-        lower = PyObject_CallMethod(name, "lower", NULL);
-        if (lower == NULL)
-            return NULL;
-        res = PyObject_GetAttr(self, lower);
-        Py_DECREF(lower);
-        return res;
+    int n = 0, i;
+    Py_ssize_t k, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    while (names[n] != NULL)
+        n++;
+    if (nargs > n) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %d positional arguments but %zd were given",
+                     fname, n + 1, nargs + 1);
+        return -1;
     }
-    PyErr_Format(PyExc_AttributeError, "Unknown IMAP4 command: '%S'", name);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* Transport methods                                                   */
-/* ------------------------------------------------------------------ */
-
-PyDoc_STRVAR(create_socket__doc__, "_create_socket($self, timeout)\n--\n\n");
-
-static PyObject *
-imap4__create_socket(PyObject *self, PyObject *timeout)
-{
-    modstate *st = STATE(self);
-    PyObject *host = NULL, *port = NULL, *addr = NULL, *sockmod = NULL, *res = NULL;
-    int t;
-    if (st == NULL)
-        return NULL;
-    if (timeout != Py_None) {
-        t = PyObject_IsTrue(timeout);
-        if (t < 0)
-            return NULL;
-        if (!t) {
-            PyErr_SetString(PyExc_ValueError, "Non-blocking socket (timeout=0) is not supported");
-            return NULL;
+    for (i = 0; i < nargs; i++)
+        out[i] = args[i];
+    for (k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        for (i = 0; i < n; i++)
+            if (PyUnicode_CompareWithASCIIString(key, names[i]) == 0)
+                break;
+        if (i == n) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fname,
+                         key);
+            return -1;
         }
+        if (i < nargs) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname,
+                         names[i]);
+            return -1;
+        }
+        out[i] = args[nargs + k];
     }
-    if (!(host = PyObject_GetAttr(self, st->s_host)) || !(port = PyObject_GetAttr(self, st->s_port)))
-        goto done;
-    if (PySys_Audit("imaplib.open", "OOO", self, host, port) < 0)
-        goto done;
-    /* getaddrinfo() wants None, not '', for "this host" */
-    t = PyObject_IsTrue(host);
-    if (t < 0)
-        goto done;
-    addr = PyTuple_Pack(2, t ? host : Py_None, port);
-    if (addr == NULL || !(sockmod = ns_get(st, "socket")))
-        goto done;
-    /* The global default timeout applies unless one was given. */
-    if (timeout != Py_None)
-        res = PyObject_CallMethod(sockmod, "create_connection", "OO", addr, timeout);
-    else
-        res = PyObject_CallMethod(sockmod, "create_connection", "(O)", addr);
-done:
-    Py_XDECREF(host);
-    Py_XDECREF(port);
-    Py_XDECREF(addr);
-    Py_XDECREF(sockmod);
-    return res;
+    for (i = 0; i < required; i++)
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing 1 required positional argument: '%s'",
+                         fname, names[i]);
+            return -1;
+        }
+    return 0;
 }
 
 static PyObject *
-imap4_open(PyObject *self, PyObject *args, PyObject *kwds)
+imap4_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    static char *kwlist[] = {"host", "port", "timeout", NULL};
+    static const char *const names[] = {"size", NULL};
     modstate *st = STATE(self);
-    PyObject *host = NULL, *port = NULL, *timeout = Py_None, *sock, *file;
-    if (st == NULL)
+    PyObject *res, *size = NULL;
+    if (parse_args("read", args, nargs, kwnames, names, 1, &size) < 0)
         return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOO:open", kwlist, &host, &port, &timeout))
-        return NULL;
-    if (host == NULL)
-        host = st->s_empty_str;
-    if (set(self, st->s_host, host) < 0)
-        return NULL;
-    if (port == NULL) {
-        PyObject *p = ns_get(st, "IMAP4_PORT");
-        int r;
-        if (p == NULL)
-            return NULL;
-        r = set(self, st->s_port, p);
-        Py_DECREF(p);
-        if (r < 0)
-            return NULL;
-    } else if (set(self, st->s_port, port) < 0) {
-        return NULL;
-    }
-    sock = call_method(self, st->s_create_socket, &timeout, 1);
-    if (sock == NULL)
-        return NULL;
-    if (set(self, st->s_sock, sock) < 0) {
-        Py_DECREF(sock);
-        return NULL;
-    }
-    file = PyObject_CallMethod(sock, "makefile", "s", "rb");
-    Py_DECREF(sock);
-    if (file == NULL)
-        return NULL;
-    if (set(self, st->s_file, file) < 0) {
-        Py_DECREF(file);
-        return NULL;
-    }
-    Py_DECREF(file);
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-imap4_read(PyObject *self, PyObject *size)
-{
-    modstate *st = STATE(self);
-    PyObject *res;
     if (st == NULL || busy_enter((IMAP4Object *)self) < 0)
         return NULL;
     res = reader_read((IMAP4Object *)self, st, size);
@@ -558,23 +402,6 @@ imap4_readline(PyObject *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     res = reader_readline((IMAP4Object *)self, st);
     busy_leave((IMAP4Object *)self);
-    return res;
-}
-
-static PyObject *
-imap4_send(PyObject *self, PyObject *data)
-{
-    modstate *st = STATE(self);
-    PyObject *sock, *res;
-    if (st == NULL)
-        return NULL;
-    if (PySys_Audit("imaplib.send", "OO", self, data) < 0)
-        return NULL;
-    sock = PyObject_GetAttr(self, st->s_sock);
-    if (sock == NULL)
-        return NULL;
-    res = PyObject_CallMethodOneArg(sock, st->s_sendall, data);
-    Py_DECREF(sock);
     return res;
 }
 
@@ -611,92 +438,20 @@ wake_reader(PyObject *self, modstate *st)
     return 0;
 }
 
+/* shutdown(): the interpreter's own, after handing the unread bytes of
+ * the connection being closed to a reset.  If another thread is reading
+ * (or we interrupted our own read), the owner resets when it leaves
+ * (guard.c, rule 2), and the socket is shut down first to wake it. */
 static PyObject *
 imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     modstate *st = STATE(self);
-    PyObject *file, *sock, *r, *how;
-    int failed = 0;
     if (st == NULL)
         return NULL;
-    /* Unread bytes belong to the connection being closed; if another
-     * thread is reading (or we interrupted our own read), the owner
-     * resets when it leaves (guard.c, rule 2). */
     reader_request_reset((IMAP4Object *)self);
     if (((IMAP4Object *)self)->reset_pending && wake_reader(self, st) < 0)
         return NULL;
-    file = PyObject_GetAttr(self, st->s_file);
-    if (file == NULL)
-        return NULL;
-    r = PyObject_CallMethodNoArgs(file, st->s_close);
-    Py_DECREF(file);
-    if (r == NULL)
-        return NULL;
-    Py_DECREF(r);
-    sock = PyObject_GetAttr(self, st->s_sock);
-    if (sock == NULL)
-        return NULL;
-    how = shut_rdwr(st);
-    r = how ? PyObject_CallMethod(sock, "shutdown", "(O)", how) : NULL;
-    Py_XDECREF(how);
-    if (r == NULL) {
-        /* ENOTCONN: the server closed first (WSAEINVAL on Windows). */
-        if (PyErr_ExceptionMatches(PyExc_OSError)) {
-            PyObject *exc = exc_take(), *eno = PyObject_GetAttrString(exc, "errno");
-            PyObject *errmod = ns_get(st, "errno"), *enotconn = NULL;
-            int ignore = 0;
-            if (errmod)
-                enotconn = PyObject_GetAttrString(errmod, "ENOTCONN");
-            if (eno && enotconn)
-                ignore = PyObject_RichCompareBool(eno, enotconn, Py_EQ) == 1;
-            if (!ignore) {
-                PyObject *w = PyObject_GetAttrString(exc, "winerror");
-                if (w == NULL)
-                    PyErr_Clear();
-                else
-                    ignore = PyLong_Check(w) && PyLong_AsLong(w) == 10022;
-                Py_XDECREF(w);
-            }
-            PyErr_Clear();
-            Py_XDECREF(eno);
-            Py_XDECREF(errmod);
-            Py_XDECREF(enotconn);
-            if (ignore)
-                Py_DECREF(exc);
-            else {
-                exc_give(exc);
-                failed = 1;
-            }
-        } else {
-            failed = 1;
-        }
-    } else {
-        Py_DECREF(r);
-    }
-    {
-        /* finally: sock.close() */
-        PyObject *pending = failed ? exc_take() : NULL;
-        r = PyObject_CallMethodNoArgs(sock, st->s_close);
-        Py_DECREF(sock);
-        if (r == NULL) {
-            if (pending)
-                exc_chain(pending);
-            return NULL;
-        }
-        Py_DECREF(r);
-        if (pending) {
-            exc_give(pending);
-            return NULL;
-        }
-    }
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-imap4_socket(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    modstate *st = STATE(self);
-    return st ? PyObject_GetAttr(self, st->s_sock) : NULL;
+    return call_super(self, st->s_shutdown, NULL, 0);
 }
 
 /* copy.copy(m) and copy.deepcopy(m) work as on imaplib's plain Python
@@ -711,406 +466,19 @@ imap4_getstate(PyObject *self, PyObject *Py_UNUSED(ignored))
     return d != NULL ? Py_NewRef(d) : PyDict_New();
 }
 
-static PyObject *
-imap4_enter(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    return Py_NewRef(self);
-}
-
-static PyObject *
-imap4_exit(PyObject *self, PyObject *args)
-{
-    modstate *st = STATE(self);
-    PyObject *state, *r;
-    int eq;
-    (void)args;
-    if (st == NULL)
-        return NULL;
-    state = PyObject_GetAttr(self, st->s_state);
-    if (state == NULL)
-        return NULL;
-    eq = PyObject_RichCompareBool(state, st->s_LOGOUT, Py_EQ);
-    Py_DECREF(state);
-    if (eq < 0)
-        return NULL;
-    if (eq)
-        Py_RETURN_NONE;
-    r = call_method(self, st->s_logout, NULL, 0);
-    if (r == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_OSError))
-            return NULL;
-        PyErr_Clear();
-    }
-    Py_XDECREF(r);
-    Py_RETURN_NONE;
-}
-
-/* ------------------------------------------------------------------ */
-/* Connection setup and modes                                          */
-/* ------------------------------------------------------------------ */
-
-static int
-set_mode(PyObject *self, int utf8)
-{
-    modstate *st = STATE(self);
-    PyObject *re = NULL, *flag = NULL, *pat, *cre;
-    int rc = -1;
-    if (st == NULL)
-        return -1;
-    if (set(self, st->s_utf8_enabled, utf8 ? Py_True : Py_False) < 0
-        || set(self, st->s_encoding, utf8 ? st->s_utf_8 : st->s_ascii) < 0)
-        return -1;
-    if (!(re = ns_get(st, "re")))
-        goto done;
-    if (utf8)
-        flag = PyLong_FromLong(0);
-    else
-        flag = PyObject_GetAttrString(re, "ASCII");
-    if (flag == NULL)
-        goto done;
-    if (!(pat = ns_get(st, "_Literal")))
-        goto done;
-    cre = PyObject_CallMethod(re, "compile", "OO", pat, flag);
-    Py_DECREF(pat);
-    if (cre == NULL || set(self, st->s_Literal, cre) < 0) {
-        Py_XDECREF(cre);
-        goto done;
-    }
-    Py_DECREF(cre);
-    if (!(pat = ns_get(st, "_Untagged_status")))
-        goto done;
-    cre = PyObject_CallMethod(re, "compile", "OO", pat, flag);
-    Py_DECREF(pat);
-    if (cre == NULL || set(self, st->s_Untagged_status, cre) < 0) {
-        Py_XDECREF(cre);
-        goto done;
-    }
-    Py_DECREF(cre);
-    rc = 0;
-done:
-    Py_XDECREF(re);
-    Py_XDECREF(flag);
-    return rc;
-}
-
-static PyObject *
-imap4__mode_ascii(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    if (set_mode(self, 0) < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-imap4__mode_utf8(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    if (set_mode(self, 1) < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-imap4__connect(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    modstate *st = STATE(self);
-    PyObject *random = NULL, *n = NULL, *tagpre = NULL, *re = NULL, *pat = NULL,
-             *tagre = NULL, *welcome = NULL, *ur = NULL, *caps = NULL, *versions = NULL,
-             *r, *res = NULL, *a;
-    engine e;
-    int has;
-    Py_ssize_t i;
-
-    if (st == NULL)
-        return NULL;
-    if (!(random = ns_get(st, "random")))
-        goto done;
-    if (!(n = PyObject_CallMethod(random, "randint", "ii", 4096, 65535)))
-        goto done;
-    {
-        PyObject *fn = ns_get(st, "Int2AP");
-        if (fn == NULL)
-            goto done;
-        tagpre = PyObject_CallOneArg(fn, n);
-        Py_DECREF(fn);
-    }
-    if (tagpre == NULL || set(self, st->s_tagpre, tagpre) < 0)
-        goto done;
-    if (!(re = ns_get(st, "re")))
-        goto done;
-    if (!PyBytes_Check(tagpre)) {
-        PyErr_SetString(PyExc_TypeError, "tagpre must be bytes");
-        goto done;
-    }
-    pat = PyBytes_FromFormat("(?P<tag>%s\\d+) (?P<type>[A-Z]+) (?P<data>.*)",
-                             PyBytes_AS_STRING(tagpre));
-    if (pat == NULL)
-        goto done;
-    tagre = PyObject_CallMethod(re, "compile", "OO", pat, a = PyObject_GetAttrString(re, "ASCII"));
-    Py_XDECREF(a);
-    if (tagre == NULL || set(self, st->s_tagre, tagre) < 0)
-        goto done;
-    /* Replies are matched against this prefix for the rest of the
-     * session, as imaplib matches them with this tagre. */
-    Py_XSETREF(((IMAP4Object *)self)->tag_prefix, Py_NewRef(tagpre));
-    log_clear((IMAP4Object *)self);
-    ((IMAP4Object *)self)->log_ready = 1;
-
-    if (engine_init(&e, (IMAP4Object *)self) < 0)
-        goto done;
-    if (e.debug >= 1) {
-        PyObject *ver = ns_get(st, "__version__");
-        int bad = ver == NULL || engine_mesgf(&e, "imaplib version %S", ver) < 0;
-        Py_XDECREF(ver);
-        if (bad || engine_mesgf(&e, "new IMAP4 connection, tag=%S", tagpre) < 0) {
-            engine_fini(&e);
-            goto done;
-        }
-    }
-    engine_fini(&e);
-
-    welcome = call_method(self, e.st->names[OV__get_response], NULL, 0);
-    if (welcome == NULL || set(self, st->s_welcome, welcome) < 0)
-        goto done;
-    if (!(ur = PyObject_GetAttr(self, st->s_untagged_responses)))
-        goto done;
-    has = PySequence_Contains(ur, st->s_PREAUTH);
-    if (has < 0)
-        goto done;
-    if (has) {
-        if (set(self, st->s_state, st->s_AUTH) < 0)
-            goto done;
-    } else {
-        has = PySequence_Contains(ur, st->s_OK);
-        if (has < 0)
-            goto done;
-        if (!has) {
-            raise_kind(self, st->s_error, welcome);
-            goto done;
-        }
-        if (set(self, st->s_state, st->s_NONAUTH) < 0)
-            goto done;
-    }
-    r = call_method(self, st->s_get_capabilities, NULL, 0);
-    if (r == NULL)
-        goto done;
-    Py_DECREF(r);
-    if (!(caps = PyObject_GetAttr(self, st->s_capabilities)))
-        goto done;
-    if (engine_init(&e, (IMAP4Object *)self) < 0)
-        goto done;
-    if (e.debug >= 3 && engine_mesgf(&e, "CAPABILITIES: %R", caps) < 0) {
-        engine_fini(&e);
-        goto done;
-    }
-    engine_fini(&e);
-    if (!(versions = ns_get(st, "AllowedVersions")))
-        goto done;
-    {
-        PyObject *seq = PySequence_Fast(versions, "AllowedVersions must be a sequence");
-        if (seq == NULL)
-            goto done;
-        for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-            PyObject *v = PySequence_Fast_GET_ITEM(seq, i);
-            has = PySequence_Contains(caps, v);
-            if (has < 0) {
-                Py_DECREF(seq);
-                goto done;
-            }
-            if (has) {
-                int rc = set(self, st->s_PROTOCOL_VERSION, v);
-                Py_DECREF(seq);
-                if (rc < 0)
-                    goto done;
-                res = Py_NewRef(Py_None);
-                goto done;
-            }
-        }
-        Py_DECREF(seq);
-    }
-    raise_kindf(self, st->s_error, "server not IMAP4 compliant");
-done:
-    Py_XDECREF(random);
-    Py_XDECREF(n);
-    Py_XDECREF(tagpre);
-    Py_XDECREF(re);
-    Py_XDECREF(pat);
-    Py_XDECREF(tagre);
-    Py_XDECREF(welcome);
-    Py_XDECREF(ur);
-    Py_XDECREF(caps);
-    Py_XDECREF(versions);
-    return res;
-}
-
-static PyObject *
-imap4__get_capabilities(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    modstate *st = STATE(self);
-    PyObject *r, *dat = NULL, *last, *s = NULL, *up = NULL, *parts = NULL, *tup = NULL,
-                 *enc = NULL, *res = NULL;
-    int isnone;
-    if (st == NULL)
-        return NULL;
-    r = call_method(self, st->s_capability, NULL, 0);
-    if (r == NULL)
-        return NULL;
-    {
-        PyObject *seq = PySequence_Fast(r, "cannot unpack");
-        Py_DECREF(r);
-        if (seq == NULL)
-            return NULL;
-        if (PySequence_Fast_GET_SIZE(seq) != 2) {
-            PyErr_Format(PyExc_ValueError, "too many values to unpack (expected 2)");
-            Py_DECREF(seq);
-            return NULL;
-        }
-        dat = Py_NewRef(PySequence_Fast_GET_ITEM(seq, 1));
-        Py_DECREF(seq);
-    }
-    {
-        PyObject *none_list = PyList_New(1);
-        if (none_list == NULL)
-            goto done;
-        PyList_SET_ITEM(none_list, 0, Py_NewRef(Py_None));
-        isnone = PyObject_RichCompareBool(dat, none_list, Py_EQ);
-        Py_DECREF(none_list);
-    }
-    if (isnone < 0)
-        goto done;
-    if (isnone) {
-        raise_kindf(self, st->s_error, "no CAPABILITY response from server");
-        goto done;
-    }
-    last = PySequence_GetItem(dat, -1);
-    if (last == NULL)
-        goto done;
-    enc = PyObject_GetAttr(self, st->s_encoding);
-    if (enc == NULL) {
-        Py_DECREF(last);
-        goto done;
-    }
-    s = PyObject_CallFunctionObjArgs((PyObject *)&PyUnicode_Type, last, enc, NULL);
-    Py_DECREF(last);
-    if (s == NULL || !(up = PyObject_CallMethod(s, "upper", NULL))
-        || !(parts = PyUnicode_Split(up, NULL, -1)) || !(tup = PyList_AsTuple(parts)))
-        goto done;
-    if (set(self, st->s_capabilities, tup) < 0)
-        goto done;
-    res = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(dat);
-    Py_XDECREF(enc);
-    Py_XDECREF(s);
-    Py_XDECREF(up);
-    Py_XDECREF(parts);
-    Py_XDECREF(tup);
-    return res;
-}
-
-/* _new_tag(): tagpre + bytes(str(tagnum), _encoding); tagnum += 1;
- * tagged_commands[tag] = None. */
-PyObject *
-new_tag(PyObject *self, modstate *st)
-{
-    PyObject *tagpre = NULL, *tagnum = NULL, *numstr = NULL, *enc = NULL, *numb = NULL,
-             *tag = NULL, *next = NULL, *tc = NULL, *one;
-    if (!(tagpre = PyObject_GetAttr(self, st->s_tagpre)) || !(tagnum = PyObject_GetAttr(self, st->s_tagnum))
-        || !(numstr = PyObject_Str(tagnum)) || !(enc = PyObject_GetAttr(self, st->s_encoding)))
-        goto error;
-    if (PyLong_CheckExact(tagnum) && PyBytes_CheckExact(tagpre))
-        numb = PyUnicode_AsASCIIString(numstr); /* decimal digits in any encoding */
-    else
-        numb = PyUnicode_AsEncodedString(numstr, PyUnicode_AsUTF8(enc), NULL);
-    if (numb == NULL || !(tag = PyNumber_Add(tagpre, numb)))
-        goto error;
-    one = PyLong_FromLong(1);
-    if (one == NULL)
-        goto error;
-    next = PyNumber_Add(tagnum, one);
-    Py_DECREF(one);
-    if (next == NULL || set(self, st->s_tagnum, next) < 0)
-        goto error;
-    if (!(tc = PyObject_GetAttr(self, st->s_tagged_commands)) || PyObject_SetItem(tc, tag, Py_None) < 0)
-        goto error;
-    Py_DECREF(tagpre);
-    Py_DECREF(tagnum);
-    Py_DECREF(numstr);
-    Py_DECREF(enc);
-    Py_DECREF(numb);
-    Py_DECREF(next);
-    Py_DECREF(tc);
-    return tag;
-error:
-    Py_XDECREF(tagpre);
-    Py_XDECREF(tagnum);
-    Py_XDECREF(numstr);
-    Py_XDECREF(enc);
-    Py_XDECREF(numb);
-    Py_XDECREF(tag);
-    Py_XDECREF(next);
-    Py_XDECREF(tc);
-    return NULL;
-}
-
-static PyObject *
-imap4__new_tag(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    modstate *st = STATE(self);
-    return st ? new_tag(self, st) : NULL;
-}
-
-static PyObject *
-imap4__quote(PyObject *self, PyObject *arg)
-{
-    /* arg.replace('\\', '\\\\').replace('"', '\\"') wrapped in quotes:
-     * str only, bytes fail in replace() with imaplib's TypeError. */
-    PyObject *a, *b, *res;
-    (void)self;
-    a = PyObject_CallMethod(arg, "replace", "ss", "\\", "\\\\");
-    if (a == NULL)
-        return NULL;
-    b = PyObject_CallMethod(a, "replace", "ss", "\"", "\\\"");
-    Py_DECREF(a);
-    if (b == NULL)
-        return NULL;
-    if (!PyUnicode_Check(b)) {
-        Py_DECREF(b);
-        PyErr_SetString(PyExc_TypeError, "_quote() needs a str");
-        return NULL;
-    }
-    res = PyUnicode_FromFormat("\"%U\"", b);
-    Py_DECREF(b);
-    return res;
-}
-
 /* ------------------------------------------------------------------ */
 /* Type                                                                */
 /* ------------------------------------------------------------------ */
 
+/* Signatures and docstrings are imaplib's: the text signatures carry no
+ * positional-only marker, so keyword calls work as on imaplib's methods. */
 static PyMethodDef imap4_methods[] = {
-    {"_create_socket", imap4__create_socket, METH_O, create_socket__doc__},
-    {"open", (PyCFunction)(void (*)(void))imap4_open, METH_VARARGS | METH_KEYWORDS,
-     "open($self, /, host='', port=IMAP4_PORT, timeout=None)\n--\n\n"
-     "Setup connection to remote server on \"host:port\"\n"
-     "    (default: localhost:standard IMAP4 port).\n"
-     "This connection will be used by the routines:\n"
-     "    read, readline, send, shutdown."},
-    {"read", imap4_read, METH_O, "read($self, size, /)\n--\n\nRead 'size' bytes from remote."},
-    {"readline", imap4_readline, METH_NOARGS, "readline($self, /)\n--\n\nRead line from remote."},
-    {"send", imap4_send, METH_O, "send($self, data, /)\n--\n\nSend data to remote."},
+    {"read", (PyCFunction)(void (*)(void))imap4_read, METH_FASTCALL | METH_KEYWORDS,
+     "read(self, size)\n--\n\nRead 'size' bytes from remote."},
+    {"readline", imap4_readline, METH_NOARGS, "readline(self)\n--\n\nRead line from remote."},
     {"shutdown", imap4_shutdown, METH_NOARGS,
-     "shutdown($self, /)\n--\n\nClose I/O established in \"open\"."},
-    {"socket", imap4_socket, METH_NOARGS,
-     "socket($self, /)\n--\n\nReturn socket instance used to connect to IMAP4 server."},
-    {"__enter__", imap4_enter, METH_NOARGS, NULL},
+     "shutdown(self)\n--\n\nClose I/O established in \"open\"."},
     {"__getstate__", imap4_getstate, METH_NOARGS, NULL},
-    {"__exit__", imap4_exit, METH_VARARGS, NULL},
-    {"_mode_ascii", imap4__mode_ascii, METH_NOARGS, NULL},
-    {"_mode_utf8", imap4__mode_utf8, METH_NOARGS, NULL},
-    {"_connect", imap4__connect, METH_NOARGS, NULL},
-    {"_get_capabilities", imap4__get_capabilities, METH_NOARGS, NULL},
-    {"_new_tag", imap4__new_tag, METH_NOARGS, NULL},
-    {"_quote", imap4__quote, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1121,19 +489,8 @@ static PyMemberDef imap4_members[] = {
 };
 
 PyDoc_STRVAR(imap4__doc__,
-             "IMAP4(host='', port=IMAP4_PORT, timeout=None)\n--\n\n"
-             "IMAP4 client class.\n\n"
-             "Instantiate with: IMAP4([host[, port[, timeout=None]]])\n\n"
-             "        host - host's name (default: localhost);\n"
-             "        port - port number (default: standard IMAP4 port).\n"
-             "        timeout - socket timeout (default: None)\n"
-             "                  If timeout is not given or is None,\n"
-             "                  the global default socket timeout is used\n\n"
-             "All IMAP4rev1 commands are supported by methods of the same\n"
-             "name (in lowercase).  Each command returns a tuple: (type, [data, ...])\n"
-             "where 'type' is usually 'OK' or 'NO', and 'data' is either the\n"
-             "text from the tagged response, or untagged results from command.\n\n"
-             "imaplib_c: CPython's imaplib on a C protocol engine.");
+             "The C protocol engine of imaplib_c.IMAP4: receiving, framing, filing\n"
+             "and completing responses.  Not used on its own.");
 
 static PyGetSetDef imap4_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
@@ -1144,11 +501,9 @@ static PyType_Slot imap4_slots[] = {
     {Py_tp_getset, imap4_getset},
     {Py_tp_doc, (void *)imap4__doc__},
     {Py_tp_new, imap4_new},
-    {Py_tp_init, imap4_init},
     {Py_tp_dealloc, imap4_dealloc},
     {Py_tp_traverse, imap4_traverse},
     {Py_tp_clear, imap4_clear},
-    {Py_tp_getattro, imap4_getattro},
     {Py_tp_setattro, imap4_setattro},
     {Py_tp_methods, imap4_methods},
     {Py_tp_members, imap4_members},
@@ -1156,7 +511,7 @@ static PyType_Slot imap4_slots[] = {
 };
 
 static PyType_Spec imap4_spec = {
-    .name = "imaplib_c.IMAP4",
+    .name = "imaplib_c._imaplib_c.Engine",
     .basicsize = sizeof(IMAP4Object),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = imap4_slots,
@@ -1180,37 +535,20 @@ add_methods(PyTypeObject *tp, PyMethodDef *defs)
     return 0;
 }
 
-static PyObject *
-make_exception(PyObject *module, const char *name, PyObject *base)
-{
-    char full[64];
-    PyObject *exc, *qual;
-    (void)module;
-    snprintf(full, sizeof(full), "imaplib_c.%s", name);
-    exc = PyErr_NewException(full, base, NULL);
-    if (exc == NULL)
-        return NULL;
-    qual = PyUnicode_FromFormat("IMAP4.%s", name);
-    if (qual == NULL || PyObject_SetAttrString(exc, "__qualname__", qual) < 0) {
-        Py_XDECREF(qual);
-        Py_DECREF(exc);
-        return NULL;
-    }
-    Py_DECREF(qual);
-    return exc;
-}
+/* _get_response's signature is the interpreter's: 3.14 added start_timeout
+ * (IDLE).  Both entries run the same function, which accepts start_timeout
+ * everywhere (the IDLE of imaplib_c/_idle.py uses it on older versions). */
+static PyMethodDef get_response_plain = {
+    "_get_response", NULL, METH_FASTCALL | METH_KEYWORDS, "_get_response(self)\n--\n\n"};
 
 int
 imap4_add_type(PyObject *module, modstate *st)
 {
     PyTypeObject *tp = (PyTypeObject *)PyType_FromModuleAndSpec(module, &imap4_spec, NULL);
-    int i;
     if (tp == NULL)
         return -1;
     st->imap4_type = tp;
-    if (add_methods(tp, imap4_engine_methods) < 0 || add_methods(tp, imap4_command_methods) < 0
-        || add_methods(tp, imap4_debug_methods) < 0
-        || add_methods(tp, imap4_tls_methods) < 0)
+    if (add_methods(tp, imap4_engine_methods) < 0 || add_methods(tp, imap4_debug_methods) < 0)
         return -1;
     {
         PyGetSetDef *g;
@@ -1225,34 +563,72 @@ imap4_add_type(PyObject *module, modstate *st)
                 return -1;
         }
     }
-    if (!(st->error = make_exception(module, "error", PyExc_Exception))
-        || !(st->abort = make_exception(module, "abort", st->error))
-        || !(st->readonly = make_exception(module, "readonly", st->abort)))
-        return -1;
-    {
-        /* 3.14's IDLE support raises this from _get_response(start_timeout) */
-        PyObject *rt = PyErr_NewException("imaplib_c._responsetimeout", PyExc_TimeoutError, NULL);
-        int r = rt ? PyDict_SetItemString(tp->tp_dict, "_responsetimeout", rt) : -1;
-        Py_XDECREF(rt);
-        if (r < 0)
-            return -1;
-    }
-    if (PyDict_SetItemString(tp->tp_dict, "error", st->error) < 0
-        || PyDict_SetItemString(tp->tp_dict, "abort", st->abort) < 0
-        || PyDict_SetItemString(tp->tp_dict, "readonly", st->readonly) < 0)
-        return -1;
-    /* Before own_descr is taken: the engine compares against the guarded
-     * wrappers that instances actually see. */
     if (guard_wrap_type(tp, st) < 0)
         return -1;
+    return PyModule_AddObjectRef(module, "Engine", (PyObject *)tp);
+}
+
+/* Called once by _bind() with the final IMAP4 class: give _get_response
+ * the interpreter's signature, and record what each hook resolves to on
+ * that class (the engine calls a hook through Python only when an
+ * instance or a subclass resolves it to something else). */
+int
+imap4_bind(modstate *st, PyTypeObject *cls, PyObject *start_timeout)
+{
+    PyTypeObject *tp = st->imap4_type;
+    int i, t = PyObject_IsTrue(start_timeout);
+    if (t < 0)
+        return -1;
+    if (!PyType_IsSubtype(cls, tp)) {
+        PyErr_SetString(PyExc_TypeError, "_bind() needs a subclass of Engine");
+        return -1;
+    }
+    if (!t) {
+        PyObject *cur = PyDict_GetItemWithError(tp->tp_dict, st->names[OV__get_response]);
+        PyObject *wrapped, *descr;
+        int r;
+        if (cur == NULL)
+            return PyErr_Occurred() ? -1 : 0;
+        wrapped = PyObject_GetAttrString(cur, "__wrapped__");
+        if (wrapped == NULL)
+            return -1;
+        get_response_plain.ml_meth = ((PyMethodDescrObject *)wrapped)->d_method->ml_meth;
+        Py_DECREF(wrapped);
+        descr = PyDescr_NewMethod(tp, &get_response_plain);
+        r = descr ? PyDict_SetItem(tp->tp_dict, st->names[OV__get_response], descr) : -1;
+        Py_XDECREF(descr);
+        if (r < 0 || guard_wrap_type(tp, st) < 0)
+            return -1;
+    }
+    PyType_Modified(cls);
     for (i = 0; i < OV_COUNT; i++) {
-        PyObject *d = PyDict_GetItemWithError(tp->tp_dict, st->names[i]);
+        PyObject *d = _PyType_Lookup(cls, st->names[i]);
         if (d == NULL) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_SystemError, "IMAP4 lacks %S", st->names[i]);
+            PyErr_Format(PyExc_TypeError, "%s has no %S", cls->tp_name, st->names[i]);
             return -1;
         }
-        st->own_descr[i] = Py_NewRef(d);
+        Py_XSETREF(st->own_descr[i], Py_NewRef(d));
     }
-    return PyModule_AddObjectRef(module, "IMAP4", (PyObject *)tp);
+    return 0;
+}
+
+/* super(Engine, self).name(*args) */
+PyObject *
+call_super(PyObject *self, PyObject *name, PyObject *const *args, size_t nargs)
+{
+    modstate *st = STATE(self);
+    PyObject *sup, *meth, *res;
+    if (st == NULL)
+        return NULL;
+    sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type, (PyObject *)st->imap4_type, self,
+                                       NULL);
+    if (sup == NULL)
+        return NULL;
+    meth = PyObject_GetAttr(sup, name);
+    Py_DECREF(sup);
+    if (meth == NULL)
+        return NULL;
+    res = PyObject_Vectorcall(meth, args, nargs, NULL);
+    Py_DECREF(meth);
+    return res;
 }

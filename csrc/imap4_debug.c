@@ -4,7 +4,8 @@
  * repr(), in self._cmd_log (even at debug level 0) so print_log() can
  * show them after an abort.  Formatting every line costs more than the
  * rest of the per-line work, so the ring here stores the raw bytes and
- * formats them only when print_log() or _cmd_log asks.
+ * formats them only when print_log() or _cmd_log asks.  _mesg is here
+ * because IMAPClient-style debug logging calls it for every line.
  */
 #include "binding.h"
 
@@ -72,22 +73,25 @@ entry_text(log_entry *ent)
     return s;
 }
 
-/* Before _connect() imaplib has no _cmd_log: the same AttributeError. */
+/* Before _connect() imaplib has no _cmd_log: an AttributeError (which
+ * imaplib's __getattr__ turns into its "Unknown IMAP4 command" one). */
 static int
 log_missing(IMAP4Object *self)
 {
     if (self->log_ready)
         return 0;
-    PyErr_SetString(PyExc_AttributeError, "Unknown IMAP4 command: '_cmd_log'");
+    PyErr_SetString(PyExc_AttributeError, "_cmd_log");
     return 1;
 }
 
 static PyObject *
-m_log(PyObject *op, PyObject *line)
+m_log(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
+    static const char *const names[] = {"line", NULL};
     IMAP4Object *self = (IMAP4Object *)op;
     log_entry *ent = &self->log[self->log_idx];
-    if (log_missing(self))
+    PyObject *line = NULL;
+    if (parse_args("_log", args, nargs, kwnames, names, 1, &line) < 0 || log_missing(self))
         return NULL;
     Py_XSETREF(ent->text, Py_NewRef(line));
     ent->dir = 0;
@@ -160,134 +164,6 @@ done:
     return res;
 }
 
-#if PY_VERSION_HEX < 0x030A0000
-/* 3.9's _dump_ur: '%s: "%s"' % (key, value[0] and '" "'.join(value) or '')
- * after a leading separator -- which fails on bytes values, as it does in
- * 3.9's imaplib (bpo-26543, fixed in 3.10). */
-static PyObject *
-m_dump_ur(PyObject *self, PyObject *d)
-{
-    modstate *st = STATE(self);
-    PyObject *items, *it, *pair, *parts, *sep, *quote, *joined, *msg, *r;
-    if (st == NULL)
-        return NULL;
-    items = PyObject_CallMethod(d, "items", NULL);
-    if (items == NULL)
-        return NULL;
-    if (PyObject_Length(items) <= 0) {
-        Py_DECREF(items);
-        if (PyErr_Occurred())
-            return NULL;
-        Py_RETURN_NONE;
-    }
-    parts = PyList_New(0);
-    it = parts ? PyObject_GetIter(items) : NULL;
-    Py_DECREF(items);
-    quote = PyUnicode_FromString("\" \"");
-    sep = PyUnicode_FromString("\n\t\t");
-    if (it == NULL || quote == NULL || sep == NULL)
-        goto error;
-    while ((pair = PyIter_Next(it)) != NULL) {
-        PyObject *k = PySequence_GetItem(pair, 0), *v = PySequence_GetItem(pair, 1), *first = NULL,
-                 *text = NULL, *s = NULL;
-        int t = -1;
-        Py_DECREF(pair);
-        if (k && v && (first = PySequence_GetItem(v, 0)) != NULL)
-            t = PyObject_IsTrue(first);
-        if (t > 0)
-            text = PyUnicode_Join(quote, v);
-        else if (t == 0)
-            text = PyUnicode_FromString("");
-        if (text != NULL)
-            s = PyUnicode_FromFormat("%S: \"%S\"", k, text);
-        Py_XDECREF(k);
-        Py_XDECREF(v);
-        Py_XDECREF(first);
-        Py_XDECREF(text);
-        if (s == NULL || PyList_Append(parts, s) < 0) {
-            Py_XDECREF(s);
-            goto error;
-        }
-        Py_DECREF(s);
-    }
-    if (PyErr_Occurred())
-        goto error;
-    joined = PyUnicode_Join(sep, parts);
-    msg = joined ? PyUnicode_FromFormat("untagged responses dump:%U%U", sep, joined) : NULL;
-    Py_XDECREF(joined);
-    if (msg == NULL)
-        goto error;
-    r = call_method(self, st->names[OV__mesg], &msg, 1);
-    Py_DECREF(msg);
-    Py_DECREF(it);
-    Py_DECREF(parts);
-    Py_DECREF(quote);
-    Py_DECREF(sep);
-    return r;
-error:
-    Py_XDECREF(it);
-    Py_XDECREF(parts);
-    Py_XDECREF(quote);
-    Py_XDECREF(sep);
-    return NULL;
-}
-#else
-static PyObject *
-m_dump_ur(PyObject *self, PyObject *d)
-{
-    /* self._mesg('untagged responses dump:' + '\n\t\t'.join(f'{k}: {v!r}')) */
-    PyObject *items, *parts, *sep, *joined, *msg, *r, *it, *pair;
-    modstate *st = STATE(self);
-    int t = PyObject_IsTrue(d);
-    if (st == NULL || t < 0)
-        return NULL;
-    if (!t)
-        Py_RETURN_NONE;
-    items = PyObject_CallMethod(d, "items", NULL);
-    if (items == NULL)
-        return NULL;
-    parts = PyList_New(0);
-    it = parts ? PyObject_GetIter(items) : NULL;
-    Py_DECREF(items);
-    if (it == NULL) {
-        Py_XDECREF(parts);
-        return NULL;
-    }
-    while ((pair = PyIter_Next(it)) != NULL) {
-        PyObject *k = PySequence_GetItem(pair, 0), *v = PySequence_GetItem(pair, 1), *s = NULL;
-        if (k && v)
-            s = PyUnicode_FromFormat("%S: %R", k, v);
-        Py_XDECREF(k);
-        Py_XDECREF(v);
-        Py_DECREF(pair);
-        if (s == NULL || PyList_Append(parts, s) < 0) {
-            Py_XDECREF(s);
-            Py_DECREF(it);
-            Py_DECREF(parts);
-            return NULL;
-        }
-        Py_DECREF(s);
-    }
-    Py_DECREF(it);
-    if (PyErr_Occurred()) {
-        Py_DECREF(parts);
-        return NULL;
-    }
-    sep = PyUnicode_FromString("\n\t\t");
-    joined = sep ? PyUnicode_Join(sep, parts) : NULL;
-    Py_XDECREF(sep);
-    Py_DECREF(parts);
-    if (joined == NULL)
-        return NULL;
-    msg = PyUnicode_FromFormat("untagged responses dump:%U", joined);
-    Py_DECREF(joined);
-    if (msg == NULL)
-        return NULL;
-    r = call_method(self, st->names[OV__mesg], &msg, 1);
-    Py_DECREF(msg);
-    return r;
-}
-#endif
 
 static int
 used_count(IMAP4Object *self)
@@ -385,18 +261,62 @@ get_cmd_log_len(PyObject *op, void *closure)
     return PyLong_FromLong(LOG_RING);
 }
 
+/* imaplib's _connect() starts the log with _cmd_log_len = 10,
+ * _cmd_log_idx = 0, _cmd_log = {}: the ring takes those assignments. */
+static int
+set_cmd_log(PyObject *op, PyObject *value, void *closure)
+{
+    IMAP4Object *self = (IMAP4Object *)op;
+    (void)closure;
+    if (value == NULL || !PyDict_Check(value) || PyDict_GET_SIZE(value) != 0) {
+        PyErr_SetString(PyExc_ValueError, "imaplib_c keeps _cmd_log itself: only {} can be assigned");
+        return -1;
+    }
+    log_clear(self);
+    self->log_ready = 1;
+    return 0;
+}
+
+static int
+set_cmd_log_idx(PyObject *op, PyObject *value, void *closure)
+{
+    long i = value ? PyLong_AsLong(value) : -1;
+    (void)closure;
+    if (i < 0 || i >= LOG_RING) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_ValueError, "_cmd_log_idx must be in range(%d)", LOG_RING);
+        return -1;
+    }
+    ((IMAP4Object *)op)->log_idx = (int)i;
+    return 0;
+}
+
+static int
+set_cmd_log_len(PyObject *op, PyObject *value, void *closure)
+{
+    long n = value ? PyLong_AsLong(value) : -1;
+    (void)op;
+    (void)closure;
+    if (n != LOG_RING) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_ValueError, "imaplib_c keeps the last %d interactions", LOG_RING);
+        return -1;
+    }
+    return 0;
+}
+
 PyMethodDef imap4_debug_methods[] = {
     {"_mesg", (PyCFunction)(void (*)(void))m_mesg, METH_VARARGS | METH_KEYWORDS,
-     "_mesg($self, /, s, secs=None)\n--\n\n"},
-    {"_dump_ur", m_dump_ur, METH_O, "_dump_ur($self, untagged_resp_dict, /)\n--\n\n"},
-    {"_log", m_log, METH_O, "_log($self, line, /)\n--\n\n"},
-    {"print_log", m_print_log, METH_NOARGS, "print_log($self, /)\n--\n\n"},
+     "_mesg(self, s, secs=None)\n--\n\n"},
+    {"_log", (PyCFunction)(void (*)(void))m_log, METH_FASTCALL | METH_KEYWORDS,
+     "_log(self, line)\n--\n\n"},
+    {"print_log", m_print_log, METH_NOARGS, "print_log(self)\n--\n\n"},
     {NULL, NULL, 0, NULL},
 };
 
 PyGetSetDef imap4_debug_getset[] = {
-    {"_cmd_log", get_cmd_log, NULL, "the last interactions, as imaplib's _cmd_log", NULL},
-    {"_cmd_log_idx", get_cmd_log_idx, NULL, NULL, NULL},
-    {"_cmd_log_len", get_cmd_log_len, NULL, NULL, NULL},
+    {"_cmd_log", get_cmd_log, set_cmd_log, "the last interactions, as imaplib's _cmd_log", NULL},
+    {"_cmd_log_idx", get_cmd_log_idx, set_cmd_log_idx, NULL, NULL},
+    {"_cmd_log_len", get_cmd_log_len, set_cmd_log_len, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -398,6 +398,16 @@ int
 engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
 {
     PyObject *lst;
+    if (e->idle_capture && !OV(e, _append_untagged)) {
+        /* 3.14's IDLE queues responses in its own _append_untagged */
+        PyObject *a[2] = {typ, dat}, *r;
+        r = call_super((PyObject *)e->self, e->st->names[OV__append_untagged], a, 2);
+        CALLED_OUT(e);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+        return 0;
+    }
     if (OV(e, _append_untagged)) {
         PyObject *a[2] = {typ, dat}, *r;
         r = call_method((PyObject *)e->self, e->st->names[OV__append_untagged], a, 2);
@@ -611,6 +621,34 @@ may_end_in_literal(PyObject *dat)
     return n >= 3 && (d[n - 1] == '}' || d[n - 1] == '\n');
 }
 
+/* Net parenthesis nesting of dat, ignoring parentheses inside quoted
+ * strings: imaplib's _paren_depth(), whose _quoted regex is
+ * "(?:[^"\\]|\\.)*+" -- a backslash escapes any byte but LF, and a quote
+ * that does not close leaves the rest to be scanned as plain bytes. */
+static long
+paren_depth(const char *p, Py_ssize_t n, long depth)
+{
+    Py_ssize_t i = 0, j;
+    while (i < n) {
+        char c = p[i];
+        if (c == '"') {
+            for (j = i + 1; j < n && p[j] != '"'; j++)
+                if (p[j] == '\\' && (++j >= n || p[j] == '\n'))
+                    break;
+            if (j < n && p[j] == '"') {
+                i = j + 1; /* a quoted string: its contents do not count */
+                continue;
+            }
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            depth--;
+        }
+        i++;
+    }
+    return depth;
+}
+
 /* The literal loop of an untagged response: append (dat, literal) tuples
  * while dat ends in {N}, then the final dat.  Steals `dat`. */
 static int
@@ -618,6 +656,7 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
 {
     uint64_t size;
     size_t off;
+    long depth = 0; /* open parentheses so far, where blank lines matter */
     *last_dat = NULL;
     while (may_end_in_literal(dat)
            && imapc_literal_size((const unsigned char *)PyBytes_AS_STRING(dat),
@@ -635,6 +674,8 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
         data = read_literal(e, dat, off, size);
         if (data == NULL)
             goto broken;
+        if (e->st->skip_blank)
+            depth = paren_depth(PyBytes_AS_STRING(dat), PyBytes_GET_SIZE(dat), depth);
         tup = PyTuple_New(2);
         if (tup == NULL) {
             Py_DECREF(data);
@@ -653,12 +694,18 @@ untagged_literals(engine *e, PyObject *typ, PyObject *dat, PyObject **last_dat)
             goto broken;
         }
         Py_DECREF(tup);
-        if (next_line(e, &l) < 0)
-            goto broken;
-        dat = line_bytes(e, &l);
-        line_done(e, &l);
-        if (dat == NULL)
-            goto broken;
+        do {
+            /* Blank lines after a literal inside an open parenthesis are
+             * skipped where imaplib skips them (at top level they end
+             * the response). */
+            Py_CLEAR(dat);
+            if (next_line(e, &l) < 0)
+                goto broken;
+            dat = line_bytes(e, &l);
+            line_done(e, &l);
+            if (dat == NULL)
+                goto broken;
+        } while (e->st->skip_blank && depth > 0 && PyBytes_GET_SIZE(dat) == 0);
     }
     if (engine_append_untagged(e, typ, dat) < 0)
         goto error;
@@ -821,6 +868,76 @@ long_line_dat(engine *e, line_t *l, const imapc_resp *r)
     }
 }
 
+/* The prefix tagged replies carry, from self.tagre: 1 (e->tagpre set),
+ * 0 when tagre is not of the shape imaplib's _connect() compiles (then
+ * the interpreter's own _get_response runs), -1 on error.  Parsed once
+ * per tagre object. */
+static int
+tag_prefix(engine *e)
+{
+    static const char head[] = "(?P<tag>", tail[] = "\\d+) (?P<type>[A-Z]+) (?P<data>.*)";
+    IMAP4Object *io = e->self;
+    PyObject *tagre = PyObject_GetAttr((PyObject *)io, e->st->s_tagre), *pat, *flags;
+    const char *p;
+    Py_ssize_t n, i, hl = (Py_ssize_t)strlen(head), tl = (Py_ssize_t)strlen(tail);
+    long f;
+    if (tagre == NULL)
+        return -1;
+    if (tagre == io->tagre_seen) {
+        Py_DECREF(tagre);
+        goto done;
+    }
+    Py_XSETREF(io->tagre_seen, tagre);
+    Py_CLEAR(io->tag_prefix);
+    pat = PyObject_GetAttr(tagre, e->st->s_pattern);
+    flags = pat ? PyObject_GetAttrString(tagre, "flags") : NULL;
+    f = flags ? PyLong_AsLong(flags) : -1;
+    Py_XDECREF(flags);
+    if (f == -1 && PyErr_Occurred()) {
+        Py_XDECREF(pat);
+        PyErr_Clear(); /* not a compiled regex: imaplib's code says what happens */
+        goto done;
+    }
+    if (f == 256 /* re.ASCII */ && PyBytes_Check(pat)) {
+        p = PyBytes_AS_STRING(pat);
+        n = PyBytes_GET_SIZE(pat);
+        if (n > hl + tl && memcmp(p, head, (size_t)hl) == 0
+            && memcmp(p + n - tl, tail, (size_t)tl) == 0) {
+            for (i = hl; i < n - tl && Py_ISALNUM(p[i]); i++)
+                ;
+            if (i == n - tl)
+                io->tag_prefix = PyBytes_FromStringAndSize(p + hl, n - tl - hl);
+        }
+    }
+    Py_XDECREF(pat);
+    if (PyErr_Occurred())
+        return -1;
+done:
+    if (io->tag_prefix == NULL)
+        return 0;
+    e->tagpre = Py_NewRef(io->tag_prefix);
+    return 1;
+}
+
+/* _get_response() of the interpreter's imaplib, as the engine's result. */
+static int
+super_get_response(engine *e, PyObject **resp_out)
+{
+    PyObject *r = call_super((PyObject *)e->self, e->st->names[OV__get_response], NULL, 0);
+    CALLED_OUT(e);
+    if (r == NULL)
+        return -1;
+    if (r == Py_None) {
+        Py_DECREF(r);
+        return 0;
+    }
+    if (resp_out)
+        *resp_out = r;
+    else
+        Py_DECREF(r);
+    return 1;
+}
+
 /* One response: 1 (resp in *resp_out if asked), 0 for a continuation
  * (imaplib returns None), -1 on error. */
 static int
@@ -835,16 +952,10 @@ get_response(engine *e, PyObject **resp_out)
         *resp_out = NULL;
     if (ensure_fresh(e) < 0)
         return -1;
-    if (e->tagpre == NULL && e->self->tag_prefix != NULL)
-        e->tagpre = Py_NewRef(e->self->tag_prefix);
     if (e->tagpre == NULL) {
-        e->tagpre = PyObject_GetAttr(self, e->st->s_tagpre);
-        if (e->tagpre == NULL)
-            return -1;
-        if (!PyBytes_Check(e->tagpre)) {
-            PyErr_SetString(PyExc_TypeError, "tagpre must be bytes");
-            return -1;
-        }
+        int t = tag_prefix(e);
+        if (t <= 0)
+            return t < 0 ? -1 : super_get_response(e, resp_out);
     }
     if (next_line_ex(e, &l, resp_out == NULL && !MESG_ON(e, 1) && e->timeout_sock == NULL) < 0) {
         if (e->timeout_sock != NULL)
@@ -854,6 +965,13 @@ get_response(engine *e, PyObject **resp_out)
     if (e->timeout_sock != NULL && end_start_timeout(e, 0) < 0) {
         line_done(e, &l);
         return -1;
+    }
+    while (e->st->skip_blank && l.len == 0 && !l.is_long) {
+        /* A spurious blank line between responses: skipped where the
+         * interpreter's imaplib skips it (else "unexpected response"). */
+        line_done(e, &l);
+        if (next_line_ex(e, &l, resp_out == NULL && !MESG_ON(e, 1)) < 0)
+            return -1;
     }
     if (resp_out || MESG_ON(e, 1)) {
         /* The caller (or a debug message) wants the line itself. */
@@ -1096,6 +1214,31 @@ matches_self_attr(engine *e, PyObject *kind_name)
     return m;
 }
 
+/* The tagged reply to STARTTLS (imaplib_c/_classes.py sets the flag for
+ * the call): whatever followed the server's OK in plaintext was sent before
+ * the handshake and must never be read as if it came over TLS.  Checked
+ * once, here, before imaplib's starttls wraps the socket. */
+static int
+starttls_check(engine *e, PyObject *result)
+{
+    IMAP4Object *io = e->self;
+    size_t n = imapc_rbuf_avail(&io->rbuf);
+    int ok;
+    e->starttls = 0;
+    if (io->dict != NULL && PyDict_DelItem(io->dict, e->st->s_starttls_flag) < 0)
+        PyErr_Clear();
+    if (n == 0 || !PyTuple_Check(result) || PyTuple_GET_SIZE(result) < 1)
+        return 0;
+    ok = PyObject_RichCompareBool(PyTuple_GET_ITEM(result, 0), e->st->s_OK, Py_EQ);
+    if (ok <= 0)
+        return ok;
+    reader_request_reset(io);
+    raise_kindf((PyObject *)io, e->st->s_abort,
+                "STARTTLS: %zu bytes of plaintext followed the server's OK (response injection?)",
+                n);
+    return -1;
+}
+
 int
 engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
 {
@@ -1112,7 +1255,7 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
         if (result == NULL)
             return -1;
         if (result != Py_None) {
-            if (PyObject_DelItem(e->tc, tag) < 0) {
+            if (PyObject_DelItem(e->tc, tag) < 0 || (e->starttls && starttls_check(e, result) < 0)) {
                 Py_DECREF(result);
                 return -1;
             }
@@ -1154,443 +1297,6 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
 }
 
 /* ------------------------------------------------------------------ */
-/* Sending                                                             */
-/* ------------------------------------------------------------------ */
-
-static int
-do_send(engine *e, PyObject *data)
-{
-    PyObject *r;
-    if (OV(e, send)) {
-        r = call_method((PyObject *)e->self, e->st->names[OV_send], &data, 1);
-        CALLED_OUT(e);
-    } else {
-        PyObject *sock;
-        if (PySys_Audit("imaplib.send", "OO", (PyObject *)e->self, data) < 0)
-            return -1;
-        sock = PyObject_GetAttr((PyObject *)e->self, e->st->s_sock);
-        if (sock == NULL)
-            return -1;
-        r = PyObject_CallMethodOneArg(sock, e->st->s_sendall, data);
-        Py_DECREF(sock);
-    }
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
-}
-
-/* Below this size a literal and its CRLF go out in one write: two small
- * writes stall on Nagle + delayed ACK for ~40 ms per APPEND. */
-#define JOIN_LITERAL_MAX ((Py_ssize_t)8 << 20)
-
-/* send(literal); send(CRLF) -- as one write when nothing overrides send. */
-static int
-send_literal(engine *e, PyObject *literal)
-{
-    Py_buffer view;
-    PyObject *joined, *sock, *r;
-    if (OV(e, send) || !PyObject_CheckBuffer(literal))
-        return do_send(e, literal) < 0 ? -1 : do_send(e, e->st->b_crlf);
-    if (PyObject_GetBuffer(literal, &view, PyBUF_SIMPLE) < 0)
-        return -1;
-    if (view.len > JOIN_LITERAL_MAX) {
-        PyBuffer_Release(&view);
-        return do_send(e, literal) < 0 ? -1 : do_send(e, e->st->b_crlf);
-    }
-    if (PySys_Audit("imaplib.send", "OO", (PyObject *)e->self, literal) < 0
-        || PySys_Audit("imaplib.send", "OO", (PyObject *)e->self, e->st->b_crlf) < 0) {
-        PyBuffer_Release(&view);
-        return -1;
-    }
-    joined = PyBytes_FromStringAndSize(NULL, view.len + 2);
-    if (joined == NULL) {
-        PyBuffer_Release(&view);
-        return -1;
-    }
-    memcpy(PyBytes_AS_STRING(joined), view.buf, (size_t)view.len);
-    memcpy(PyBytes_AS_STRING(joined) + view.len, "\r\n", 2);
-    PyBuffer_Release(&view);
-    sock = PyObject_GetAttr((PyObject *)e->self, e->st->s_sock);
-    if (sock == NULL) {
-        Py_DECREF(joined);
-        return -1;
-    }
-    r = PyObject_CallMethodOneArg(sock, e->st->s_sendall, joined);
-    Py_DECREF(sock);
-    Py_DECREF(joined);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
-}
-
-/* except OSError as val: raise self.abort('socket error: %s' % val) */
-static void
-wrap_oserror(engine *e)
-{
-    PyObject *exc;
-    if (!PyErr_ExceptionMatches(PyExc_OSError))
-        return;
-    exc = exc_take();
-    raise_kindf((PyObject *)e->self, e->st->s_abort, "socket error: %S", exc);
-    exc_chain(exc);
-}
-
-/* ------------------------------------------------------------------ */
-/* _command                                                            */
-/* ------------------------------------------------------------------ */
-
-static PyObject *
-encode_str(PyObject *s, PyObject *enc)
-{
-    /* bytes(arg, self._encoding); the two encodings imaplib uses go
-     * straight to their codecs (same result, same UnicodeEncodeError). */
-    if (PyUnicode_CheckExact(s) && PyUnicode_CheckExact(enc)) {
-        if (PyUnicode_CompareWithASCIIString(enc, "ascii") == 0)
-            return PyUnicode_AsASCIIString(s);
-        if (PyUnicode_CompareWithASCIIString(enc, "utf-8") == 0)
-            return PyUnicode_AsUTF8String(s);
-    }
-    return PyObject_CallFunctionObjArgs((PyObject *)&PyBytes_Type, s, enc, NULL);
-}
-
-/* Append b' ' + arg to the command line being built. */
-static int
-append_arg(PyObject **data, PyObject *arg, int space)
-{
-    Py_buffer view;
-    Py_ssize_t old = PyBytes_GET_SIZE(*data);
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytes", Py_TYPE(arg)->tp_name);
-        return -1;
-    }
-    if (imapc_arg_ctl(view.buf, (size_t)view.len) >= 0) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "Control characters not allowed in commands");
-        return -1;
-    }
-    if (_PyBytes_Resize(data, old + space + view.len) < 0) {
-        PyBuffer_Release(&view);
-        return -1;
-    }
-    if (space)
-        PyBytes_AS_STRING(*data)[old] = ' ';
-    memcpy(PyBytes_AS_STRING(*data) + old + space, view.buf, (size_t)view.len);
-    PyBuffer_Release(&view);
-    return 0;
-}
-
-#if PY_VERSION_HEX >= 0x030E0000
-static int
-utf8_mode(engine *e)
-{
-    PyObject *v = PyObject_GetAttr((PyObject *)e->self, e->st->s_utf8_enabled);
-    int t = v ? PyObject_IsTrue(v) : -1;
-    Py_XDECREF(v);
-    return t;
-}
-#endif
-
-/* CR, LF or NUL in a str or bytes-like argument: refused before a tag is
- * taken, so that a rejected command leaves nothing in tagged_commands
- * (append_arg checks again on the encoded bytes; other argument types
- * fail later exactly as in imaplib). */
-static int
-reject_ctl_args(PyObject *const *args, Py_ssize_t nargs)
-{
-    Py_ssize_t i;
-    for (i = 0; i < nargs; i++) {
-        PyObject *arg = args[i];
-        int bad = 0;
-        if (PyUnicode_Check(arg)) {
-            Py_ssize_t j, n = PyUnicode_GET_LENGTH(arg);
-            int kind = PyUnicode_KIND(arg);
-            const void *d = PyUnicode_DATA(arg);
-            for (j = 0; j < n && !bad; j++) {
-                Py_UCS4 c = PyUnicode_READ(kind, d, j);
-                bad = c == '\r' || c == '\n' || c == 0;
-            }
-        } else if (PyObject_CheckBuffer(arg)) {
-            Py_buffer view;
-            if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
-                PyErr_Clear(); /* left for append_arg to report */
-                continue;
-            }
-            bad = imapc_arg_ctl(view.buf, (size_t)view.len) >= 0;
-            PyBuffer_Release(&view);
-        }
-        if (bad) {
-            PyErr_SetString(PyExc_ValueError, "Control characters not allowed in commands");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static PyObject *
-command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
-{
-    PyObject *self = (PyObject *)e->self;
-    modstate *st = e->st;
-    PyObject *commands = NULL, *allowed = NULL, *state = NULL, *tag = NULL, *enc = NULL,
-             *data = NULL, *literal = NULL, *literator = NULL, *bname = NULL;
-    Py_ssize_t i;
-    int has;
-
-    if (!(commands = ns_get(st, "Commands")) || !(allowed = PyObject_GetItem(commands, name))
-        || !(state = PyObject_GetAttr(self, st->s_state)))
-        goto error;
-    has = PySequence_Contains(allowed, state);
-    if (has < 0)
-        goto error;
-    if (!has) {
-        PyObject *sep = PyUnicode_FromString(", "), *joined;
-        if (PyObject_SetAttr(self, st->s_literal, Py_None) < 0 || sep == NULL) {
-            Py_XDECREF(sep);
-            goto error;
-        }
-        joined = PyUnicode_Join(sep, allowed);
-        Py_DECREF(sep);
-        if (joined == NULL)
-            goto error;
-        raise_kindf(self, st->s_error, "command %S illegal in state %S, only allowed in states %S",
-                    name, state, joined);
-        Py_DECREF(joined);
-        goto error;
-    }
-    if (engine_refresh(e) < 0)
-        goto error;
-    {
-        PyObject *drop[3] = {st->s_OK, st->s_NO, st->s_BAD};
-        for (i = 0; i < 3; i++) {
-            has = PySequence_Contains(e->ur, drop[i]);
-            if (has < 0 || (has && PyObject_DelItem(e->ur, drop[i]) < 0))
-                goto error;
-        }
-        has = PySequence_Contains(e->ur, st->s_READ_ONLY);
-        if (has < 0)
-            goto error;
-        if (has) {
-            PyObject *ro = PyObject_GetAttr(self, st->s_is_readonly);
-            int t = ro ? PyObject_IsTrue(ro) : -1;
-            Py_XDECREF(ro);
-            if (t < 0)
-                goto error;
-            if (!t) {
-                raise_kindf(self, st->s_readonly, "mailbox status changed to READ-ONLY");
-                goto error;
-            }
-        }
-    }
-    if (reject_ctl_args(args, nargs) < 0)
-        goto error;
-    if (OV(e, _new_tag))
-        tag = call_method(self, st->names[OV__new_tag], NULL, 0);
-    else
-        tag = new_tag(self, st);
-    if (tag == NULL)
-        goto error;
-    CALLED_OUT(e);
-    if (!(enc = PyObject_GetAttr(self, st->s_encoding)) || !(bname = encode_str(name, enc)))
-        goto error;
-    data = PyNumber_Add(tag, st->b_space);
-    if (data == NULL || !PyBytes_CheckExact(data)) {
-        if (data != NULL)
-            PyErr_SetString(PyExc_TypeError, "tag must be bytes");
-        goto error;
-    }
-    if (append_arg(&data, bname, 0) < 0)
-        goto error;
-    for (i = 0; i < nargs; i++) {
-        PyObject *arg = args[i];
-        int r;
-        if (arg == Py_None)
-            continue;
-        if (PyUnicode_Check(arg)) {
-            PyObject *b = encode_str(arg, enc);
-            if (b == NULL)
-                goto error;
-            r = append_arg(&data, b, 1);
-            Py_DECREF(b);
-        } else {
-            r = append_arg(&data, arg, 1);
-        }
-        if (r < 0)
-            goto error;
-    }
-    literal = PyObject_GetAttr(self, st->s_literal);
-    if (literal == NULL)
-        goto error;
-    if (literal != Py_None) {
-        if (PyObject_SetAttr(self, st->s_literal, Py_None) < 0)
-            goto error;
-        if (Py_IS_TYPE(literal, &PyMethod_Type)) {
-            /* type(literal) is type(self._command): a bound method is a
-             * generator of continuation answers (AUTHENTICATE). */
-            literator = Py_NewRef(literal);
-        } else {
-            Py_ssize_t n = PyObject_Length(literal);
-            PyObject *suffix, *bsuffix;
-            if (n < 0)
-                goto error;
-#if PY_VERSION_HEX >= 0x030E0000
-            /* 3.14 (gh-78319, RFC 6855): in UTF-8 mode the literal is
-             * announced as UTF8 (~{N} and closed by ')' after the data. */
-            if (utf8_mode(e) > 0) {
-                PyObject *closed = PyBytes_FromObject(literal);
-                if (closed == NULL)
-                    goto error;
-                PyBytes_ConcatAndDel(&closed, PyBytes_FromString(")"));
-                if (closed == NULL)
-                    goto error;
-                Py_SETREF(literal, closed);
-                suffix = PyUnicode_FromFormat(" UTF8 (~{%zd}", n);
-            } else
-#endif
-            suffix = PyUnicode_FromFormat(" {%zd}", n);
-            if (suffix == NULL)
-                goto error;
-            bsuffix = encode_str(suffix, enc);
-            Py_DECREF(suffix);
-            if (bsuffix == NULL)
-                goto error;
-            PyBytes_ConcatAndDel(&data, bsuffix);
-            if (data == NULL)
-                goto error;
-        }
-    }
-    if (log_line(e, '>', (const unsigned char *)PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data),
-                 -1.0) < 0)
-        goto error;
-    {
-        /* data + CRLF */
-        Py_ssize_t n = PyBytes_GET_SIZE(data);
-        if (_PyBytes_Resize(&data, n + 2) < 0)
-            goto error;
-        memcpy(PyBytes_AS_STRING(data) + n, "\r\n", 2);
-    }
-    if (do_send(e, data) < 0) {
-        wrap_oserror(e);
-        goto error;
-    }
-    if (literal == Py_None)
-        goto done;
-    for (;;) {
-        int r;
-        while ((r = call_get_response(e, NULL)) > 0) {
-            PyObject *res;
-            int t;
-            if (ensure_fresh(e) < 0)
-                goto error;
-            res = PyObject_GetItem(e->tc, tag);
-            if (res == NULL)
-                goto error;
-            t = PyObject_IsTrue(res);
-            Py_DECREF(res);
-            if (t < 0)
-                goto error;
-            if (t)
-                goto done; /* BAD/NO before the continuation */
-        }
-        if (r < 0)
-            goto error;
-        if (literator != NULL) {
-            PyObject *cont = PyObject_GetAttr(self, st->s_continuation_response), *nl;
-            if (cont == NULL)
-                goto error;
-            nl = PyObject_CallOneArg(literator, cont);
-            Py_DECREF(cont);
-            CALLED_OUT(e);
-            if (nl == NULL)
-                goto error;
-            Py_SETREF(literal, nl);
-        }
-        if (MESG_ON(e, 4)) {
-            Py_ssize_t n = PyObject_Length(literal);
-            if (n < 0 || engine_mesgf(e, "write literal size %zd", n) < 0)
-                goto error;
-        }
-        if (send_literal(e, literal) < 0) {
-            wrap_oserror(e);
-            goto error;
-        }
-        if (literator == NULL)
-            break;
-    }
-done:
-    Py_XDECREF(commands);
-    Py_XDECREF(allowed);
-    Py_XDECREF(state);
-    Py_XDECREF(enc);
-    Py_XDECREF(bname);
-    Py_XDECREF(data);
-    Py_XDECREF(literal);
-    Py_XDECREF(literator);
-    return tag;
-error:
-    Py_CLEAR(tag);
-    goto done;
-}
-
-/* ------------------------------------------------------------------ */
-/* _command_complete                                                   */
-/* ------------------------------------------------------------------ */
-
-/* Re-raise the current self.abort / self.error as
- * kind('command: NAME => <message>'), chained like `raise` in `except`. */
-static void
-rewrap(engine *e, PyObject *name)
-{
-    PyObject *self = (PyObject *)e->self, *exc;
-    int is_abort = matches_self_attr(e, e->st->s_abort), is_error;
-    if (is_abort < 0)
-        return;
-    is_error = is_abort ? 1 : matches_self_attr(e, e->st->s_error);
-    if (is_error <= 0)
-        return;
-    exc = exc_take();
-    raise_kindf(self, is_abort ? e->st->s_abort : e->st->s_error, "command: %S => %S", name, exc);
-    exc_chain(exc);
-}
-
-static PyObject *
-command_complete_impl(engine *e, PyObject *name, PyObject *tag)
-{
-    PyObject *self = (PyObject *)e->self, *result = NULL, *typ, *data, *seq;
-    int logout = PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "LOGOUT") == 0;
-    if (!logout && engine_check_bye(e) < 0)
-        return NULL;
-    if (engine_get_tagged(e, tag, logout, &result) < 0) {
-        rewrap(e, name);
-        return NULL;
-    }
-    seq = PySequence_Tuple(result);
-    Py_DECREF(result);
-    if (seq == NULL)
-        return NULL;
-    if (PyTuple_GET_SIZE(seq) != 2) {
-        PyErr_Format(PyExc_ValueError, "%s values to unpack (expected 2)",
-                     PyTuple_GET_SIZE(seq) < 2 ? "not enough" : "too many");
-        Py_DECREF(seq);
-        return NULL;
-    }
-    if (!logout && engine_check_bye(e) < 0) {
-        Py_DECREF(seq);
-        return NULL;
-    }
-    typ = PyTuple_GET_ITEM(seq, 0);
-    data = PyTuple_GET_ITEM(seq, 1);
-    if (PyUnicode_Check(typ) && PyUnicode_CompareWithASCIIString(typ, "BAD") == 0) {
-        raise_kindf(self, e->st->s_error, "%S command error: %S %S", name, typ, data);
-        Py_DECREF(seq);
-        return NULL;
-    }
-    return seq;
-}
-
-/* ------------------------------------------------------------------ */
 /* Python-visible methods                                              */
 /* ------------------------------------------------------------------ */
 
@@ -1624,16 +1330,24 @@ m_get_line(PyObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-m_get_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+m_get_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     /* _get_response(start_timeout=False): the 3.14 signature, everywhere */
-    PyObject *start_timeout = nargs > 0 ? args[0] : Py_False;
-    if (nargs > 1) {
-        PyErr_SetString(PyExc_TypeError, "_get_response() takes at most 1 argument");
+    static const char *const names[] = {"start_timeout", NULL};
+    PyObject *start_timeout = Py_False;
+    if (parse_args("_get_response", args, nargs, kwnames, names, 0, &start_timeout) < 0)
         return NULL;
-    }
     {
         ENGINE_BEGIN(self)
+        {
+            int t = tag_prefix(&e);
+            if (t <= 0) {
+                if (t == 0)
+                    res_ = call_super(self, e.st->names[OV__get_response], &start_timeout,
+                                      start_timeout != Py_False);
+                goto end_;
+            }
+        }
         if (start_timeout != Py_False) {
             PyObject *sock = PyObject_GetAttr(self, e.st->s_sock);
             int t = sock ? PyObject_IsTrue(sock) : -1;
@@ -1662,13 +1376,16 @@ m_get_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
-m_get_tagged_response(PyObject *self, PyObject *args, PyObject *kwds)
+m_get_tagged_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                      PyObject *kwnames)
 {
-    static char *kwlist[] = {"tag", "expect_bye", NULL};
-    PyObject *tag, *expect = Py_False;
+    static const char *const names[] = {"tag", "expect_bye", NULL};
+    PyObject *a[2] = {NULL, Py_False}, *tag, *expect;
     int eb;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:_get_tagged_response", kwlist, &tag, &expect))
+    if (parse_args("_get_tagged_response", args, nargs, kwnames, names, 1, a) < 0)
         return NULL;
+    tag = a[0];
+    expect = a[1];
     eb = PyObject_IsTrue(expect);
     if (eb < 0)
         return NULL;
@@ -1681,161 +1398,13 @@ m_get_tagged_response(PyObject *self, PyObject *args, PyObject *kwds)
 }
 
 static PyObject *
-m_command(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+m_append_untagged(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError, "_command() missing 1 required positional argument: 'name'");
+    static const char *const names[] = {"typ", "dat", NULL};
+    PyObject *a[2] = {NULL, NULL};
+    if (parse_args("_append_untagged", args, nargs, kwnames, names, 2, a) < 0)
         return NULL;
-    }
-    {
-        ENGINE_BEGIN(self)
-        res_ = command_impl(&e, args[0], args + 1, nargs - 1);
-        ENGINE_END()
-    }
-}
-
-static PyObject *
-m_command_complete(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "_command_complete() takes 2 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    {
-        ENGINE_BEGIN(self)
-        res_ = command_complete_impl(&e, args[0], args[1]);
-        ENGINE_END()
-    }
-}
-
-/* Both halves of _simple_command in one engine pass, unless either is
- * overridden (then *overridden = 1 and nothing was done). */
-static PyObject *
-simple_command_here(PyObject *self, PyObject *const *args, Py_ssize_t nargs, int *overridden)
-{
-    PyObject *tag;
-    ENGINE_BEGIN(self)
-    if (OV(&e, _command) || OV(&e, _command_complete)) {
-        *overridden = 1;
-    } else {
-        tag = command_impl(&e, args[0], args + 1, nargs - 1);
-        if (tag != NULL) {
-            res_ = command_complete_impl(&e, args[0], tag);
-            Py_DECREF(tag);
-        }
-    }
-    ENGINE_END()
-}
-
-/* _simple_command(name, *args): both halves through `self`, so either
- * may be overridden (IMAPClient calls them itself). */
-static PyObject *
-m_simple_command(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    modstate *st = STATE(self);
-    PyObject *small[10], **stack = small, *tag, *res;
-    Py_ssize_t i;
-    if (st == NULL)
-        return NULL;
-    if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError,
-                        "_simple_command() missing 1 required positional argument: 'name'");
-        return NULL;
-    }
-    {
-        int overridden = 0;
-        res = simple_command_here(self, args, nargs, &overridden);
-        if (!overridden)
-            return res;
-    }
-    if (nargs + 1 > (Py_ssize_t)(sizeof(small) / sizeof(small[0]))) {
-        stack = PyMem_New(PyObject *, (size_t)nargs + 1);
-        if (stack == NULL)
-            return PyErr_NoMemory();
-    }
-    stack[0] = self;
-    for (i = 0; i < nargs; i++)
-        stack[i + 1] = args[i];
-    tag = PyObject_VectorcallMethod(st->s_command, stack, (size_t)nargs + 1, NULL);
-    if (stack != small)
-        PyMem_Free(stack);
-    if (tag == NULL)
-        return NULL;
-    {
-        PyObject *a[2] = {args[0], tag};
-        res = call_method(self, st->s_command_complete, a, 2);
-    }
-    Py_DECREF(tag);
-    return res;
-}
-
-static PyObject *
-m_untagged_response(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    modstate *st = STATE(self);
-    PyObject *typ, *dat, *name, *ur, *data, *res;
-    int has;
-    if (st == NULL)
-        return NULL;
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError, "_untagged_response() takes 3 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    typ = args[0];
-    dat = args[1];
-    name = args[2];
-    has = PyObject_RichCompareBool(typ, st->s_NO, Py_EQ);
-    if (has < 0)
-        return NULL;
-    if (has)
-        return PyTuple_Pack(2, typ, dat);
-    ur = PyObject_GetAttr(self, st->s_untagged_responses);
-    if (ur == NULL)
-        return NULL;
-    has = PySequence_Contains(ur, name);
-    if (has <= 0) {
-        Py_DECREF(ur);
-        if (has < 0)
-            return NULL;
-        return Py_BuildValue("(O[O])", typ, Py_None);
-    }
-    data = PyObject_CallMethodOneArg(ur, st->s_pop, name);
-    Py_DECREF(ur);
-    if (data == NULL)
-        return NULL;
-    {
-        PyObject *dv = PyObject_GetAttr(self, st->s_debug);
-        long debug = dv ? PyLong_AsLong(dv) : -1;
-        Py_XDECREF(dv);
-        if (debug == -1 && PyErr_Occurred())
-            PyErr_Clear();
-        if (debug >= 5) {
-            PyObject *msg = PyUnicode_FromFormat("untagged_responses[%S] => %S", name, data), *r;
-            if (msg == NULL) {
-                Py_DECREF(data);
-                return NULL;
-            }
-            r = call_method(self, st->names[OV__mesg], &msg, 1);
-            Py_DECREF(msg);
-            if (r == NULL) {
-                Py_DECREF(data);
-                return NULL;
-            }
-            Py_DECREF(r);
-        }
-    }
-    res = PyTuple_Pack(2, typ, data);
-    Py_DECREF(data);
-    return res;
-}
-
-static PyObject *
-m_append_untagged(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "_append_untagged() takes 2 arguments (%zd given)", nargs);
-        return NULL;
-    }
+    args = a;
     {
         engine e;
         PyObject *res = NULL;
@@ -1850,79 +1419,15 @@ m_append_untagged(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
 }
 
-static PyObject *
-m_check_bye(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    engine e;
-    PyObject *res = NULL;
-    if (engine_init(&e, (IMAP4Object *)self) == 0 && check_bye_internal(&e) == 0)
-        res = Py_NewRef(Py_None);
-    engine_fini(&e);
-    return res;
-}
-
-static PyObject *
-m_match(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    modstate *st = STATE(self);
-    PyObject *mo, *dv;
-    long debug;
-    if (st == NULL)
-        return NULL;
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "_match() takes 2 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    mo = PyObject_CallMethod(args[0], "match", "(O)", args[1]);
-    if (mo == NULL || PyObject_SetAttr(self, st->s_mo, mo) < 0) {
-        Py_XDECREF(mo);
-        return NULL;
-    }
-    dv = PyObject_GetAttr(self, st->s_debug);
-    debug = dv ? PyLong_AsLong(dv) : -1;
-    Py_XDECREF(dv);
-    if (debug == -1 && PyErr_Occurred())
-        PyErr_Clear();
-    if (mo != Py_None && debug >= 5) {
-        PyObject *pat = PyObject_GetAttr(args[0], st->s_pattern);
-        PyObject *groups = PyObject_CallMethod(mo, "groups", NULL), *msg = NULL, *r = NULL;
-        if (pat && groups)
-            msg = PyUnicode_FromFormat("\tmatched %R => %R", pat, groups);
-        if (msg)
-            r = call_method(self, st->names[OV__mesg], &msg, 1);
-        Py_XDECREF(pat);
-        Py_XDECREF(groups);
-        Py_XDECREF(msg);
-        if (r == NULL) {
-            Py_DECREF(mo);
-            return NULL;
-        }
-        Py_DECREF(r);
-    }
-    {
-        int ok = mo != Py_None;
-        Py_DECREF(mo);
-        return PyBool_FromLong(ok);
-    }
-}
-
+/* Signatures are imaplib's (no positional-only marker); _get_response's
+ * is replaced by the interpreter's by imap4_bind(). */
 PyMethodDef imap4_engine_methods[] = {
-    {"_get_line", m_get_line, METH_NOARGS, "_get_line($self, /)\n--\n\n"},
-    {"_get_response", (PyCFunction)(void (*)(void))m_get_response, METH_FASTCALL,
-     "_get_response($self, start_timeout=False, /)\n--\n\n"},
+    {"_get_line", m_get_line, METH_NOARGS, "_get_line(self)\n--\n\n"},
+    {"_get_response", (PyCFunction)(void (*)(void))m_get_response, METH_FASTCALL | METH_KEYWORDS,
+     "_get_response(self, start_timeout=False)\n--\n\n"},
     {"_get_tagged_response", (PyCFunction)(void (*)(void))m_get_tagged_response,
-     METH_VARARGS | METH_KEYWORDS, "_get_tagged_response($self, /, tag, expect_bye=False)\n--\n\n"},
-    {"_command", (PyCFunction)(void (*)(void))m_command, METH_FASTCALL,
-     "_command($self, name, /, *args)\n--\n\n"},
-    {"_command_complete", (PyCFunction)(void (*)(void))m_command_complete, METH_FASTCALL,
-     "_command_complete($self, name, tag, /)\n--\n\n"},
-    {"_simple_command", (PyCFunction)(void (*)(void))m_simple_command, METH_FASTCALL,
-     "_simple_command($self, name, /, *args)\n--\n\n"},
-    {"_untagged_response", (PyCFunction)(void (*)(void))m_untagged_response, METH_FASTCALL,
-     "_untagged_response($self, typ, dat, name, /)\n--\n\n"},
-    {"_append_untagged", (PyCFunction)(void (*)(void))m_append_untagged, METH_FASTCALL,
-     "_append_untagged($self, typ, dat, /)\n--\n\n"},
-    {"_check_bye", m_check_bye, METH_NOARGS, "_check_bye($self, /)\n--\n\n"},
-    {"_match", (PyCFunction)(void (*)(void))m_match, METH_FASTCALL, "_match($self, cre, s, /)\n--\n\n"},
+     METH_FASTCALL | METH_KEYWORDS, "_get_tagged_response(self, tag, expect_bye=False)\n--\n\n"},
+    {"_append_untagged", (PyCFunction)(void (*)(void))m_append_untagged,
+     METH_FASTCALL | METH_KEYWORDS, "_append_untagged(self, typ, dat)\n--\n\n"},
     {NULL, NULL, 0, NULL},
 };

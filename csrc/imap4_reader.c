@@ -165,6 +165,30 @@ file_reads_sock(modstate *st, PyObject *file, PyObject *sock)
     return same;
 }
 
+/* imaplib sends a literal and its CRLF in two writes; with Nagle's
+ * algorithm the CRLF waits for the peer's delayed ACK (40 ms per APPEND
+ * on Linux).  The engine turns Nagle off on the TCP sockets it adopts, as
+ * asyncio does for its streams; anything that is not one is left alone. */
+static void
+set_nodelay(modstate *st, PyObject *sock)
+{
+    PyObject *sockmod = ns_get(st, "socket"), *proto = NULL, *opt = NULL, *r = NULL;
+    PyObject *exc = exc_take();
+    if (sockmod != NULL) {
+        proto = PyObject_GetAttrString(sockmod, "IPPROTO_TCP");
+        opt = proto ? PyObject_GetAttrString(sockmod, "TCP_NODELAY") : NULL;
+    }
+    if (opt != NULL)
+        r = PyObject_CallMethod(sock, "setsockopt", "OOi", proto, opt, 1);
+    Py_XDECREF(r);
+    Py_XDECREF(opt);
+    Py_XDECREF(proto);
+    Py_XDECREF(sockmod);
+    PyErr_Clear(); /* AF_UNIX, a socket-like object, a closed socket */
+    if (exc != NULL)
+        exc_give(exc);
+}
+
 /* Pick up the current sock/file pair; 0 on success, -1 with an error. */
 static int
 reader_sync(IMAP4Object *self, modstate *st)
@@ -172,7 +196,9 @@ reader_sync(IMAP4Object *self, modstate *st)
     PyObject *sock = PyObject_GetAttr((PyObject *)self, st->s_sock), *file;
     if (sock == NULL)
         return -1;
-    file = PyObject_GetAttr((PyObject *)self, st->s_file);
+    /* Where `file` is a property (3.14+), imaplib's readline reads sock
+     * itself and never looks at file: neither does the engine. */
+    file = st->file_is_property ? Py_NewRef(Py_None) : PyObject_GetAttr((PyObject *)self, st->s_file);
     if (file == NULL) {
         Py_DECREF(sock);
         return -1;
@@ -206,7 +232,8 @@ reader_sync(IMAP4Object *self, modstate *st)
     Py_XSETREF(self->rfile, file);
     Py_CLEAR(self->recv_into);
     self->reof = 0;
-    self->rfast = file_reads_sock(st, file, sock);
+    self->rfast = st->file_is_property || file_reads_sock(st, file, sock);
+    set_nodelay(st, sock);
     if (self->rfast) {
         self->recv_into = PyObject_GetAttr(sock, st->s_recv_into);
         if (self->recv_into == NULL) {
@@ -354,7 +381,15 @@ fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len, int 
 static PyObject *
 file_readline(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
 {
-    PyObject *file = PyObject_GetAttr((PyObject *)self, st->s_file), *line;
+    PyObject *file, *line;
+    if (st->file_is_property) {
+        /* a socket without recv_into: imaplib's own readline over recv() */
+        PyObject *name = PyUnicode_InternFromString("readline");
+        line = name ? call_super((PyObject *)self, name, NULL, 0) : NULL;
+        Py_XDECREF(name);
+        return line;
+    }
+    file = PyObject_GetAttr((PyObject *)self, st->s_file);
     if (file == NULL)
         return NULL;
     line = PyObject_CallMethod(file, "readline", "n", maxline + 1);
@@ -553,7 +588,14 @@ read_chunked(PyObject *file, PyObject *size_obj)
 static PyObject *
 file_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
 {
-    PyObject *file = PyObject_GetAttr((PyObject *)self, st->s_file), *res;
+    PyObject *file, *res;
+    if (st->file_is_property) {
+        PyObject *name = PyUnicode_InternFromString("read");
+        res = name ? call_super((PyObject *)self, name, &size_obj, 1) : NULL;
+        Py_XDECREF(name);
+        return res;
+    }
+    file = PyObject_GetAttr((PyObject *)self, st->s_file);
     if (file == NULL)
         return NULL;
     res = read_chunked(file, size_obj);

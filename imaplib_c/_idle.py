@@ -192,7 +192,9 @@ def _send_idle(imap: Any) -> bytes:
     Before 3.14 ``Commands`` has no IDLE entry, and tools test for that, so
     the entry exists only while the command is being sent.
     """
-    from . import Commands
+    from . import _stdlib
+
+    Commands = _stdlib.Commands
 
     if "IDLE" in Commands:
         return imap._command("IDLE")
@@ -209,3 +211,13 @@ def idle(self: Any, duration: float | None = None) -> Idler:
     If ``duration`` is not None, iteration stops after that many seconds.
     """
     return Idler(self, duration)
+
+
+class _responsetimeout(TimeoutError):
+    """No response started within the timeout given to ``_get_response``."""
+
+
+def install(cls: type) -> None:
+    """Give an IMAP4 class whose imaplib has no IDLE the 3.14 one."""
+    cls.idle = idle  # type: ignore[attr-defined]
+    cls._responsetimeout = _responsetimeout  # type: ignore[attr-defined]

@@ -4,8 +4,9 @@
 ``sys.modules["imaplib"]``, so every later ``import imaplib`` (in the program
 and in libraries such as IMAPClient or imap_tools) gets ``imaplib_c``, and
 module-level writes such as ``imaplib._MAXLINE = ...`` or
-``imaplib.Commands["ID"] = ...`` land in the namespace the C code reads.
-It must run before anything imports ``imaplib``.
+``imaplib.Commands["ID"] = ...`` land in the interpreter's imaplib, which
+both the engine and the inherited methods read (``_namespace.py``).
+It must run before anything other than imaplib_c imports ``imaplib``.
 
 Command line (see ``python -m imaplib_c --help``)::
 
@@ -67,7 +68,11 @@ def install(*, force: bool = False) -> ModuleType:
     current = sys.modules.get("imaplib")
     if current is module:
         return module
-    if current is not None:
+    # imaplib_c imports the interpreter's imaplib itself (its classes derive
+    # from it); only an imaplib that was there before imaplib_c is a problem.
+    from . import _stdlib_loader
+
+    if current is not None and (current is not module._stdlib or _stdlib_loader.preimported):
         where = getattr(current, "__file__", None) or repr(current)
         message = (
             f"a different imaplib module was already imported ({where}); "

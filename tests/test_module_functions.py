@@ -260,9 +260,24 @@ def test_commands_content_and_order() -> None:
 
 
 def test_commands_is_one_live_object() -> None:
+    # One home: imaplib_c's Commands *is* the interpreter's, which both the
+    # inherited methods and the engine read.
     target = load_target()
     assert target.Commands is vars(target)["Commands"]
-    assert target.Commands is not STDLIB.Commands or target is STDLIB
+    assert target.Commands is STDLIB.Commands
+
+
+def test_settings_have_one_home() -> None:
+    target = load_target()
+    saved = STDLIB._MAXLINE
+    try:
+        target._MAXLINE = 123
+        assert STDLIB._MAXLINE == 123 and target._MAXLINE == 123
+        STDLIB._MAXLINE = 456  # written on the interpreter's module directly
+        assert target._MAXLINE == 456
+    finally:
+        target._MAXLINE = saved
+    assert STDLIB._MAXLINE == saved == vars(target)["_MAXLINE"]
 
 
 REGEXES = ["Continuation", "Flags", "InternalDate", "Literal", "MapCRLF", "Response_code", "Untagged_response",

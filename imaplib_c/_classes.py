@@ -1,0 +1,123 @@
+"""imaplib_c's classes: the C engine in front of the interpreter's imaplib.
+
+``IMAP4`` derives from the engine type and from the interpreter's own
+``imaplib.IMAP4``, engine first in the MRO: the engine's methods (the
+response loop, ``read``/``readline``, the debug log) replace imaplib's; every
+other method, the constructor, the exceptions and the docstrings are that
+imaplib's, so each CPython release's behaviour, signatures and security
+fixes come with it.
+
+``IMAP4_SSL`` and ``IMAP4_stream`` put the interpreter's class *first*:
+their transport (``_create_socket``, ``open``, the pipes' ``read``/
+``readline``/``send``/``shutdown``) must win over the engine's, which then
+sees those methods as overrides and calls them as imaplib does.
+
+The interpreter's methods are wrapped in the engine's command guard (one
+thread at a time per connection, for a whole command), except those that do
+no I/O and ``shutdown``, which another thread may call to stop a reader.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from types import FunctionType, ModuleType
+from typing import Any, Callable
+
+# Methods of the interpreter's imaplib left outside the guard.
+UNGUARDED = frozenset(
+    {
+        "shutdown",  # may be called from another thread (csrc/guard.c, rule 2)
+        "socket",
+        "response",
+        "_dump_ur",
+        "_match",
+        "_quote",
+        "_mode_ascii",
+        "_mode_utf8",
+        "_new_tag",
+        "_check_bye",
+        "_CRAM_MD5_AUTH",
+    }
+)
+
+
+# NUL, CR and LF would end a command line early (CVE-2025-15366).
+_CONTROL = re.compile("[\\x00\\r\\n]")
+_CONTROL_B = re.compile(b"[\\x00\\r\\n]")
+CONTROL_MESSAGE = "Control characters not allowed in commands"
+
+
+def _checked_command(std_command: FunctionType) -> Any:
+    """imaplib's _command, with arguments holding NUL, CR or LF refused before a
+    tag is taken (on every version; newer imaplibs check after taking one)."""
+
+    @functools.wraps(std_command)
+    def _command(self: Any, name: str, *args: Any) -> Any:
+        for arg in args:
+            if isinstance(arg, str):
+                bad = _CONTROL.search(arg)
+            elif isinstance(arg, (bytes, bytearray)):
+                bad = _CONTROL_B.search(arg)
+            else:
+                continue
+            if bad:
+                raise ValueError(CONTROL_MESSAGE)
+        return std_command(self, name, *args)
+
+    return _command
+
+
+def _checked_starttls(std_starttls: FunctionType) -> Any:
+    """imaplib's starttls, with the engine told to refuse plaintext buffered
+    after the server's OK (response injection, CVE-2020-15953 in libetpan):
+    the engine checks at the tagged OK, before any handshake."""
+
+    @functools.wraps(std_starttls)
+    def starttls(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__["_imaplib_c_starttls"] = True
+        try:
+            return std_starttls(self, *args, **kwargs)
+        finally:
+            self.__dict__.pop("_imaplib_c_starttls", None)
+
+    return starttls
+
+
+def _guard_methods(cls: type, std_cls: type, engine: type, guard: Callable[[Any], Any]) -> None:
+    """Put a guarded wrapper of each of std_cls's own methods into cls."""
+    for name, value in vars(std_cls).items():
+        if not isinstance(value, FunctionType) or name in UNGUARDED or name in vars(engine):
+            continue
+        if name.startswith("__") and name != "__init__":
+            continue
+        setattr(cls, name, guard(value))
+
+
+def _named(cls: type, name: str, std_cls: type) -> type:
+    cls.__name__ = cls.__qualname__ = name
+    cls.__module__ = "imaplib_c"
+    cls.__doc__ = std_cls.__doc__
+    return cls
+
+
+def build(std: ModuleType, ext: ModuleType) -> dict[str, type]:
+    """The classes of imaplib_c, made from the interpreter's imaplib."""
+    engine = ext.Engine
+
+    class IMAP4(engine, std.IMAP4):  # type: ignore[misc,name-defined]
+        pass
+
+    classes: dict[str, type] = {"IMAP4": _named(IMAP4, "IMAP4", std.IMAP4)}
+    _guard_methods(IMAP4, std.IMAP4, engine, ext._guard)
+    IMAP4._command = ext._guard(_checked_command(std.IMAP4._command))
+    IMAP4.starttls = ext._guard(_checked_starttls(std.IMAP4.starttls))
+
+    for name in ("IMAP4_SSL", "IMAP4_stream"):
+        std_cls = getattr(std, name, None)
+        if std_cls is None:  # no ssl module
+            continue
+        cls = _named(type(name, (std_cls, IMAP4), {}), name, std_cls)
+        _guard_methods(cls, std_cls, engine, ext._guard)
+        classes[name] = cls
+    return classes

@@ -1,0 +1,67 @@
+"""What the interpreter's imaplib does, where the C engine must do the same.
+
+The engine reads responses itself, so the few points where imaplib's own
+response loop differs between CPython releases are found out here, from that
+imaplib, by running its ``_get_response`` on scripted lines: no table of
+version numbers to keep up to date.
+"""
+
+from __future__ import annotations
+
+import inspect
+from types import ModuleType
+from typing import Any, NamedTuple
+
+
+class Rules(NamedTuple):
+    skip_blank: bool  # blank lines skipped between responses / after a literal in ( )
+    file_is_property: bool  # IMAP4.file is a property; readline() reads sock itself
+    start_timeout: bool  # _get_response(start_timeout=False) (IDLE, 3.14+)
+
+
+def _probe(std: ModuleType, lines: list[bytes], literal: bytes = b"") -> Any:
+    """Run the interpreter's IMAP4._get_response over `lines`; return what it
+    filed (or the exception it raised)."""
+
+    class Probe(std.IMAP4):  # type: ignore[name-defined,misc]
+        def __init__(self) -> None:  # no connection: just the state _get_response reads
+            self.debug = 0
+            self.state = "AUTH"
+            self.literal = None
+            self.tagged_commands: dict[bytes, Any] = {}
+            self.untagged_responses: dict[str, list[Any]] = {}
+            self.continuation_response = ""
+            self.is_readonly = False
+            self.tagnum = 0
+            self._idle_capture = False
+            self._idle_responses: list[Any] = []
+            self._mode_ascii()
+            self.tagpre = b"PROB"
+            self.tagre = std.re.compile(rb"(?P<tag>PROB\d+) (?P<type>[A-Z]+) (?P<data>.*)", std.re.ASCII)
+
+        def _get_line(self) -> bytes:
+            return lines.pop(0)
+
+        def read(self, size: int) -> bytes:
+            return literal[:size]
+
+    probe = Probe()
+    try:
+        probe._get_response()
+    except Exception as exc:  # noqa: BLE001 - the outcome is what is probed
+        return exc
+    return probe.untagged_responses
+
+
+def find(std: ModuleType) -> Rules:
+    between = _probe(std, [b"", b"* OK probe"])
+    after_literal = _probe(std, [b"* 1 FETCH (BODY[] {2}", b"", b")"], b"ab")
+    skip = between == {"OK": [b"probe"]} and after_literal == {
+        "FETCH": [(b"1 (BODY[] {2}", b"ab"), b")"]
+    }
+    params = inspect.signature(std.IMAP4._get_response).parameters
+    return Rules(
+        skip_blank=skip,
+        file_is_property=isinstance(vars(std.IMAP4).get("file"), property),
+        start_timeout="start_timeout" in params,
+    )
