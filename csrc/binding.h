@@ -115,8 +115,11 @@ typedef struct {
      * imaplib itself (imaplib_c/_rules.py): */
     int skip_blank;       /* blank lines between responses are skipped, and
                              after a literal inside an open parenthesis */
-    int file_is_property; /* `file` is a property: readline() reads sock
-                             itself and never touches `file` (3.14+) */
+    int own_buffer;       /* imaplib reads sock into its own buffer (3.14+):
+                             `file` is a property readline() never reads,
+                             and a partial line survives a timeout */
+    int literal_overflow; /* a literal over sys.maxsize raises OverflowError
+                             at once (file.read, up to 3.13.0) */
     /* The methods IMAP4 resolves each hook to (bound by _bind()): a hook
      * that resolves elsewhere is overridden and is called through Python. */
     PyObject *own_descr[OV_COUNT];
@@ -232,6 +235,7 @@ int reader_acquire(IMAP4Object *self);
 void reader_release(IMAP4Object *self);
 int reader_check(IMAP4Object *self, modstate *st);
 void reader_break(IMAP4Object *self);
+int exc_is_timeout(modstate *st, PyObject *exc);
 Py_ssize_t current_maxline(modstate *st, int *ok);
 PyObject *read_chunked(PyObject *file, PyObject *size_obj);
 

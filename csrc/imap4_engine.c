@@ -791,7 +791,7 @@ end_start_timeout(engine *e, int failed)
     Py_DECREF(r);
     if (exc == NULL)
         return 0;
-    if (PyErr_GivenExceptionMatches(exc, PyExc_TimeoutError)) {
+    if (exc_is_timeout(e->st, exc)) {
         PyObject *cls = PyObject_GetAttrString((PyObject *)e->self, "_responsetimeout"), *n;
         n = cls ? PyObject_CallNoArgs(cls) : NULL;
         Py_XDECREF(cls);
@@ -936,6 +936,26 @@ super_get_response(engine *e, PyObject **resp_out)
     else
         Py_DECREF(r);
     return 1;
+}
+
+/* self.mo = <module regex>.match(line): imaplib's last match, which its
+ * _connect() reads after a continuation greeting.  Set only where a
+ * caller can look at it (continuations), not for every line. */
+static int
+set_mo(engine *e, const char *regex, PyObject *line)
+{
+    PyObject *cre = ns_get(e->st, regex), *mo;
+    int r;
+    if (cre == NULL)
+        return -1;
+    mo = PyObject_CallMethod(cre, "match", "(O)", line);
+    Py_DECREF(cre);
+    if (mo == NULL)
+        return -1;
+    r = PyObject_SetAttr((PyObject *)e->self, e->st->s_mo, mo);
+    Py_DECREF(mo);
+    CALLED_OUT(e);
+    return r;
 }
 
 /* One response: 1 (resp in *resp_out if asked), 0 for a continuation
@@ -1107,12 +1127,16 @@ get_response(engine *e, PyObject **resp_out)
             p = l.p;
         }
         cont = span_obj(p, &r.text);
+        if (cont != NULL && resp == NULL)
+            resp = line_bytes(e, &l);
         line_done(e, &l);
-        if (cont == NULL)
+        if (cont == NULL || resp == NULL) {
+            Py_XDECREF(cont);
             goto error;
+        }
         rr = PyObject_SetAttr(self, e->st->s_continuation_response, cont);
         Py_DECREF(cont);
-        if (rr < 0)
+        if (rr < 0 || set_mo(e, "Continuation", resp) < 0)
             goto error;
         Py_XDECREF(resp);
         return 0;

@@ -141,6 +141,27 @@ reader_break(IMAP4Object *self)
     exc_give(exc);
 }
 
+/* TimeoutError, or socket.timeout, which is another class before 3.10;
+ * `exc` is not consumed and no exception may be pending. */
+int
+exc_is_timeout(modstate *st, PyObject *exc)
+{
+    PyObject *sockmod, *cls;
+    int m;
+    if (PyErr_GivenExceptionMatches(exc, PyExc_TimeoutError))
+        return 1;
+    sockmod = ns_get(st, "socket");
+    cls = sockmod ? PyObject_GetAttrString(sockmod, "timeout") : NULL;
+    Py_XDECREF(sockmod);
+    if (cls == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    m = PyErr_GivenExceptionMatches(exc, cls);
+    Py_DECREF(cls);
+    return m;
+}
+
 /* Is `file` a buffered reader straight over `sock` (sock.makefile('rb'))? */
 static int
 file_reads_sock(modstate *st, PyObject *file, PyObject *sock)
@@ -198,7 +219,7 @@ reader_sync(IMAP4Object *self, modstate *st)
         return -1;
     /* Where `file` is a property (3.14+), imaplib's readline reads sock
      * itself and never looks at file: neither does the engine. */
-    file = st->file_is_property ? Py_NewRef(Py_None) : PyObject_GetAttr((PyObject *)self, st->s_file);
+    file = st->own_buffer ? Py_NewRef(Py_None) : PyObject_GetAttr((PyObject *)self, st->s_file);
     if (file == NULL) {
         Py_DECREF(sock);
         return -1;
@@ -232,7 +253,7 @@ reader_sync(IMAP4Object *self, modstate *st)
     Py_XSETREF(self->rfile, file);
     Py_CLEAR(self->recv_into);
     self->reof = 0;
-    self->rfast = st->file_is_property || file_reads_sock(st, file, sock);
+    self->rfast = st->own_buffer || file_reads_sock(st, file, sock);
     set_nodelay(st, sock);
     if (self->rfast) {
         self->recv_into = PyObject_GetAttr(sock, st->s_recv_into);
@@ -313,8 +334,17 @@ fill(IMAP4Object *self, modstate *st)
     }
     got = recv_into_mem(self, st, (char *)dst, space);
     if (got < 0) {
-        if (imapc_rbuf_avail(&self->rbuf) > 0)
-            reader_break(self); /* a response had begun */
+        /* A response had begun: its start is lost to imaplib, unless
+         * imaplib keeps a partial line across a timeout itself (3.14+,
+         * IDLE relies on it).  Callers in the middle of a literal or of a
+         * response after one break the connection themselves. */
+        if (imapc_rbuf_avail(&self->rbuf) > 0) {
+            PyObject *exc = exc_take();
+            int keep = st->own_buffer && exc != NULL && exc_is_timeout(st, exc);
+            exc_give(exc);
+            if (!keep)
+                reader_break(self);
+        }
         return -1;
     }
     self->rsecs = now_secs();
@@ -382,7 +412,7 @@ static PyObject *
 file_readline(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
 {
     PyObject *file, *line;
-    if (st->file_is_property) {
+    if (st->own_buffer) {
         /* a socket without recv_into: imaplib's own readline over recv() */
         PyObject *name = PyUnicode_InternFromString("readline");
         line = name ? call_super((PyObject *)self, name, NULL, 0) : NULL;
@@ -589,7 +619,7 @@ static PyObject *
 file_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
 {
     PyObject *file, *res;
-    if (st->file_is_property) {
+    if (st->own_buffer) {
         PyObject *name = PyUnicode_InternFromString("read");
         res = name ? call_super((PyObject *)self, name, &size_obj, 1) : NULL;
         Py_XDECREF(name);
@@ -624,9 +654,9 @@ reader_literal(engine *e, uint64_t size)
 {
     IMAP4Object *self = e->self;
     PyObject *res = NULL, *n;
-    if (size > (uint64_t)PY_SSIZE_T_MAX) {
+    if (size > (uint64_t)PY_SSIZE_T_MAX && e->st->literal_overflow) {
         /* What file.read(size) raises in imaplib up to 3.13.0; later
-         * versions would wait for bytes that can never all arrive. */
+         * versions read what arrives until EOF, as fast_read does. */
         PyErr_SetString(PyExc_OverflowError, "cannot fit 'int' into an index-sized integer");
         reader_break(self);
         return NULL;

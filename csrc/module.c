@@ -73,7 +73,7 @@ mstate(PyObject *module)
 /* ------------------------------------------------------------------ */
 
 PyDoc_STRVAR(bind__doc__,
-             "_bind($module, cls, namespace, skip_blank, file_is_property, start_timeout)\n--\n\n"
+             "_bind($module, cls, namespace, skip_blank, own_buffer, start_timeout, literal_overflow)\n--\n\n"
              "Bind the engine to the final IMAP4 class and the interpreter's imaplib\n"
              "module namespace, with the rules imaplib_c/_rules.py found there.");
 
@@ -81,22 +81,24 @@ static PyObject *
 mod_bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     modstate *st = mstate(module);
-    int skip, prop;
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "_bind() takes 5 arguments");
+    int skip, prop, ovf;
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "_bind() takes 6 arguments");
         return NULL;
     }
     if (!PyType_Check(args[0]) || !PyDict_Check(args[1])) {
         PyErr_SetString(PyExc_TypeError, "_bind() needs a class and a dict");
         return NULL;
     }
-    if ((skip = PyObject_IsTrue(args[2])) < 0 || (prop = PyObject_IsTrue(args[3])) < 0)
+    if ((skip = PyObject_IsTrue(args[2])) < 0 || (prop = PyObject_IsTrue(args[3])) < 0
+        || (ovf = PyObject_IsTrue(args[5])) < 0)
         return NULL;
     if (imap4_bind(st, (PyTypeObject *)args[0], args[4]) < 0)
         return NULL;
     Py_XSETREF(st->ns, Py_NewRef(args[1]));
     st->skip_blank = skip;
-    st->file_is_property = prop;
+    st->own_buffer = prop;
+    st->literal_overflow = ovf;
     Py_RETURN_NONE;
 }
 

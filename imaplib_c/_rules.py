@@ -9,14 +9,20 @@ version numbers to keep up to date.
 from __future__ import annotations
 
 import inspect
+import io
+import sys
+import warnings
 from types import ModuleType
 from typing import Any, NamedTuple
 
 
 class Rules(NamedTuple):
+    """The order is _bind()'s (csrc/module.c)."""
+
     skip_blank: bool  # blank lines skipped between responses / after a literal in ( )
-    file_is_property: bool  # IMAP4.file is a property; readline() reads sock itself
+    own_buffer: bool  # IMAP4.file is a property; readline() reads sock into its own buffer
     start_timeout: bool  # _get_response(start_timeout=False) (IDLE, 3.14+)
+    literal_overflow: bool  # read(size > sys.maxsize) raises OverflowError at once
 
 
 def _probe(std: ModuleType, lines: list[bytes], literal: bytes = b"") -> Any:
@@ -53,6 +59,30 @@ def _probe(std: ModuleType, lines: list[bytes], literal: bytes = b"") -> Any:
     return probe.untagged_responses
 
 
+class _NoData:
+    """A socket that is at EOF."""
+
+    def recv(self, size: int) -> bytes:
+        return b""
+
+
+def _literal_overflows(std: ModuleType) -> bool:
+    """Does the interpreter's IMAP4.read refuse a size over sys.maxsize at
+    once (file.read up to 3.13.0) rather than read until EOF?"""
+    probe = std.IMAP4.__new__(std.IMAP4)
+    empty = io.BufferedReader(io.BytesIO(b""))  # type: ignore[arg-type]
+    vars(probe).update(sock=_NoData(), _readbuf=[], file=empty, _file=empty, _imaplib_file=empty)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            std.IMAP4.read(probe, sys.maxsize + 1)
+    except OverflowError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else: it does not refuse at once
+        return False
+    return False
+
+
 def find(std: ModuleType) -> Rules:
     between = _probe(std, [b"", b"* OK probe"])
     after_literal = _probe(std, [b"* 1 FETCH (BODY[] {2}", b"", b")"], b"ab")
@@ -62,6 +92,7 @@ def find(std: ModuleType) -> Rules:
     params = inspect.signature(std.IMAP4._get_response).parameters
     return Rules(
         skip_blank=skip,
-        file_is_property=isinstance(vars(std.IMAP4).get("file"), property),
+        own_buffer=isinstance(vars(std.IMAP4).get("file"), property),
         start_timeout="start_timeout" in params,
+        literal_overflow=_literal_overflows(std),
     )
