@@ -11,8 +11,6 @@ there.
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import _classes, _namespace, _rules, _stdlib_loader
 from . import _imaplib_c as _ext
 
@@ -36,5 +34,5 @@ _namespace.install(__name__, _stdlib, set(globals()) | set(_classes_made))
 del _classes_made, _found
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name):  # type: ignore[no-untyped-def]  # unannotated: imaplib's signature
     return _namespace.getattr_from(_stdlib, name)
