@@ -10,6 +10,7 @@ Responses are captured by giving the connection an instance-level
 ``_append_untagged`` for the duration of the IDLE: the engine calls an
 instance override exactly where imaplib would call the method.
 """
+
 from __future__ import annotations
 
 import time

@@ -43,7 +43,9 @@ def _probe(std: ModuleType, lines: list[bytes], literal: bytes = b"") -> Any:
             self._idle_responses: list[Any] = []
             self._mode_ascii()
             self.tagpre = b"PROB"
-            self.tagre = std.re.compile(rb"(?P<tag>PROB\d+) (?P<type>[A-Z]+) (?P<data>.*)", std.re.ASCII)
+            self.tagre = std.re.compile(
+                rb"(?P<tag>PROB\d+) (?P<type>[A-Z]+) (?P<data>.*)", std.re.ASCII
+            )
 
         def _get_line(self) -> bytes:
             return lines.pop(0)
