@@ -117,12 +117,18 @@ guarded_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnam
     return res;
 }
 
+/* Through an instance: a bound method running under the guard.  Through
+ * the class: the function itself (imaplib's own, or the engine's method
+ * descriptor), so that IMAP4.fetch is imaplib.IMAP4.fetch and tools that
+ * introspect the class (mock.create_autospec, inspect) see imaplib's
+ * functions.  An explicit unbound call, IMAP4.fetch(m, ...), therefore
+ * runs outside the guard. */
 static PyObject *
 guarded_descr_get(PyObject *op, PyObject *obj, PyObject *type)
 {
     (void)type;
     if (obj == NULL || obj == Py_None)
-        return Py_NewRef(op);
+        return Py_NewRef(((GuardedObject *)op)->func);
     return PyMethod_New(op, obj);
 }
 
