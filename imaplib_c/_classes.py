@@ -56,9 +56,9 @@ def _checked_command(std_command: FunctionType) -> Any:
     def _command(self: Any, name: str, *args: Any) -> Any:
         for arg in args:
             if isinstance(arg, str):
-                bad = _CONTROL.search(arg)
+                bad = _CONTROL.search(arg) is not None
             elif isinstance(arg, (bytes, bytearray)):
-                bad = _CONTROL_B.search(arg)
+                bad = _CONTROL_B.search(arg) is not None
             else:
                 continue
             if bad:
@@ -105,7 +105,7 @@ def build(std: ModuleType, ext: ModuleType) -> dict[str, type]:
     """The classes of imaplib_c, made from the interpreter's imaplib."""
     engine = ext.Engine
 
-    class IMAP4(engine, std.IMAP4):  # type: ignore[misc,name-defined]
+    class IMAP4(engine, std.IMAP4):  # type: ignore[misc,name-defined,valid-type]
         pass
 
     classes: dict[str, type] = {"IMAP4": _named(IMAP4, "IMAP4", std.IMAP4)}

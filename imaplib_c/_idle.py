@@ -106,7 +106,7 @@ class Idler:
         imap.state = "IDLING"
         return self
 
-    def __exit__(self, exc_type: object, exc_val: object, exc_tb: object) -> bool:
+    def __exit__(self, exc_type: object, exc_val: object, exc_tb: object) -> None:
         imap = self._imap
         if imap.debug >= 4:
             imap._mesg("idle done")
@@ -129,7 +129,6 @@ class Idler:
         except OSError:
             if not exc_type:
                 raise
-        return False
 
     # -- iteration -------------------------------------------------------
 
