@@ -22,6 +22,9 @@
 #                 (a timed-out test whose cleanup blocks again, e.g. logout() in a
 #                 `finally`, is not interrupted twice: hence also)
 #   SID_RUN_TIMEOUT  limit for one interpreter's whole pytest run (default 3600 s)
+#   IMAPLIB_C_REALSERVER_TIMEOUT, IMAPLIB_C_REALSERVER_STEP_TIMEOUT  passed into
+#                 the chroot: the bounds of the tests in tests/realserver, per test
+#                 phase and per workload step (tests/realserver/timebound.py)
 #   SID_EXPERIMENTAL=0  do not fall back to Debian experimental for a package that
 #                 sid does not have (default: fall back, as PKG/experimental, so
 #                 that only those packages and what they need come from there)
@@ -318,6 +321,8 @@ cmd_test() {
         fi
         # PIP_CERT: tests/test_fresh_venv.py pip-installs from PyPI (see build).
         in_chroot sh -c "cd /src && PYTHONPATH=$pypath IMAPLIB_C_REQUIRE_DOVECOT=1 \
+                IMAPLIB_C_REALSERVER_TIMEOUT=$(printf %q "${IMAPLIB_C_REALSERVER_TIMEOUT:-}") \
+                IMAPLIB_C_REALSERVER_STEP_TIMEOUT=$(printf %q "${IMAPLIB_C_REALSERVER_STEP_TIMEOUT:-}") \
                 PIP_CERT=/etc/ssl/host-ca-certificates.crt PIP_ROOT_USER_ACTION=ignore \
                 exec timeout -k 30 ${SID_RUN_TIMEOUT:-3600} \
                 $py -m pytest -q -p no:cacheprovider $timeout_opt ${SID_PYTEST_ARGS:-tests}" \

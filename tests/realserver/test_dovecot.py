@@ -12,6 +12,7 @@ import pytest
 
 from . import conftest
 from .dovecot import Dovecot, dovecot_version, find_dovecot
+from .workload import SOCKET_TIMEOUT
 
 
 def test_dovecot_installed_when_required() -> None:
@@ -55,7 +56,7 @@ def test_fixture_server(dovecot: Dovecot) -> None:
     assert dovecot.cert_file.exists()
     a, b = dovecot.new_user(), dovecot.new_user()
     assert a.name != b.name and a.home != b.home
-    conn = imaplib.IMAP4(dovecot.host, dovecot.plain_port)
+    conn = imaplib.IMAP4(dovecot.host, dovecot.plain_port, timeout=SOCKET_TIMEOUT)
     assert "STARTTLS" in conn.capabilities
     conn.starttls(ssl_context=dovecot.client_context())
     assert conn.login(a.name, a.password)[0] == "OK"
@@ -77,7 +78,7 @@ def test_start_stop_leaves_nothing(tmp_path: Path) -> None:
     assert proc is not None
     pid = proc.pid
     user = server.new_user()
-    conn = imaplib.IMAP4_SSL(server.host, server.tls_port)
+    conn = imaplib.IMAP4_SSL(server.host, server.tls_port, timeout=SOCKET_TIMEOUT)
     conn.login(user.name, user.password)
     conn.logout()
     server.stop()

@@ -28,6 +28,9 @@ DRIVER = HERE / "tools_driver.py"
 
 TOOLS = {"imapclient": "imapclient", "imap_tools": "imap_tools"}
 TRANSPORTS = ("plain", "starttls", "ssl")
+# One driver run takes a few seconds; two run per test, within the per-test
+# bound of conftest.py (IMAPLIB_C_REALSERVER_TIMEOUT, default 120 s).
+DRIVER_TIMEOUT = 90
 
 # Installs an arbitrary module as "imaplib" and then runs the driver; used
 # only when IMAPLIB_C_TARGET names a module other than imaplib_c.
@@ -72,7 +75,13 @@ def run_driver(
     else:
         cmd = [sys.executable, "-c", _SHIM, target, *driver_args]
     proc = subprocess.run(
-        cmd, check=False, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300
+        cmd,
+        check=False,
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=DRIVER_TIMEOUT,
     )
     assert proc.returncode == 0, (
         f"{' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{proc.stderr[-5000:]}"

@@ -3,7 +3,6 @@ test, against fresh identical Dovecot mailboxes: every result must be equal."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import ssl
 from collections.abc import Callable
@@ -13,7 +12,9 @@ from typing import Any
 import pytest
 
 from .dovecot import Dovecot, User
+from .timebound import RealServerTimeout, close_quietly
 from .workload import (
+    SOCKET_TIMEOUT,
     TRANSPORTS,
     Recorder,
     check_reference_sanity,
@@ -50,13 +51,14 @@ def compare(
     for module in (reference, target):
         user = dovecot.new_user()
         rec = Recorder(module)
+        timed_out = False
         try:
             scenario(module, dovecot, user, rec)
+        except RealServerTimeout:
+            timed_out = True
+            raise
         finally:
-            conn = rec.conn
-            if conn is not None and getattr(conn, "state", "LOGOUT") != "LOGOUT":
-                with contextlib.suppress(Exception):
-                    conn.logout()
+            close_quietly(rec.conn, timed_out=timed_out)
         results.append(normalise(rec.steps, user))
     diff = first_difference(results[0], results[1])
     assert diff is None, diff
@@ -83,13 +85,17 @@ def test_login_cram_md5(
         pytest.skip("this Dovecot does not accept CRAM-MD5 with plaintext passwords")
 
     def scenario(module: ModuleType, server: Dovecot, user: User, rec: Recorder) -> None:
-        rec.conn = rec.call("IMAP4()", module.IMAP4, server.host, server.plain_port)
+        rec.conn = rec.call(
+            "IMAP4()", module.IMAP4, server.host, server.plain_port, timeout=SOCKET_TIMEOUT
+        )
         rec.note("capabilities", rec.conn.capabilities)
         rec.call("login_cram_md5", rec.conn.login_cram_md5, user.name, user.password)
         rec.cmd("select")
         rec.cmd("logout")
         # wrong password
-        rec.conn = rec.call("IMAP4()", module.IMAP4, server.host, server.plain_port)
+        rec.conn = rec.call(
+            "IMAP4()", module.IMAP4, server.host, server.plain_port, timeout=SOCKET_TIMEOUT
+        )
         rec.call("login_cram_md5 bad", rec.conn.login_cram_md5, user.name, "wrong")
         rec.cmd("logout")
 
@@ -113,7 +119,9 @@ def test_authenticate_plain(
             text = f"\0{user.name}\0{user.password}"
             return text.encode() if authobject_returns == "bytes" else text
 
-        rec.conn = rec.call("IMAP4_SSL()", module.IMAP4_SSL, server.host, server.tls_port)
+        rec.conn = rec.call(
+            "IMAP4_SSL()", module.IMAP4_SSL, server.host, server.tls_port, timeout=SOCKET_TIMEOUT
+        )
         rec.call("authenticate PLAIN", rec.conn.authenticate, "PLAIN", auth)
         rec.note("challenges", challenges)
         rec.note("state", rec.conn.state)
@@ -121,7 +129,9 @@ def test_authenticate_plain(
         rec.cmd("list")
         rec.cmd("logout")
         # LOGIN mechanism, two challenges
-        rec.conn = rec.call("IMAP4()", module.IMAP4, server.host, server.plain_port)
+        rec.conn = rec.call(
+            "IMAP4()", module.IMAP4, server.host, server.plain_port, timeout=SOCKET_TIMEOUT
+        )
         answers = iter([user.name, user.password])
         seen: list[Any] = []
 
@@ -133,7 +143,9 @@ def test_authenticate_plain(
         rec.note("LOGIN challenges", seen)
         rec.cmd("logout")
         # a failing authenticator and a bad password
-        rec.conn = rec.call("IMAP4()", module.IMAP4, server.host, server.plain_port)
+        rec.conn = rec.call(
+            "IMAP4()", module.IMAP4, server.host, server.plain_port, timeout=SOCKET_TIMEOUT
+        )
         rec.call(
             "authenticate bad",
             rec.conn.authenticate,
@@ -153,7 +165,9 @@ def test_login_failures(
     dovecot: Dovecot, reference_module: ModuleType, target_module: ModuleType
 ) -> None:
     def scenario(module: ModuleType, server: Dovecot, user: User, rec: Recorder) -> None:
-        rec.conn = rec.call("IMAP4()", module.IMAP4, server.host, server.plain_port)
+        rec.conn = rec.call(
+            "IMAP4()", module.IMAP4, server.host, server.plain_port, timeout=SOCKET_TIMEOUT
+        )
         rec.cmd("login", user.name, "wrong")
         rec.cmd("login", "nosuchuser", "x")
         rec.cmd("select")  # NONAUTH -> error
@@ -217,9 +231,16 @@ def test_verification_failure(
             host = "localhost"  # not in the certificate (IP:127.0.0.1 and imaplib-c.test)
             ctx = server.client_context()
         if how == "IMAP4_SSL":
-            rec.call("IMAP4_SSL()", module.IMAP4_SSL, host, server.tls_port, ssl_context=ctx)
+            rec.call(
+                "IMAP4_SSL()",
+                module.IMAP4_SSL,
+                host,
+                server.tls_port,
+                ssl_context=ctx,
+                timeout=SOCKET_TIMEOUT,
+            )
             return
-        conn = rec.call("IMAP4()", module.IMAP4, host, server.plain_port)
+        conn = rec.call("IMAP4()", module.IMAP4, host, server.plain_port, timeout=SOCKET_TIMEOUT)
         rec.conn = conn
         rec.call("starttls", conn.starttls, ssl_context=ctx)
         rec.note("_tls_established", getattr(conn, "_tls_established", None))

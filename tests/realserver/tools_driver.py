@@ -304,10 +304,10 @@ def run_imap_tools(cfg: dict[str, Any], transport: str, steps: Steps) -> None:
 
     def connect() -> Any:
         if transport == "ssl":
-            return MailBox(host, cfg["tls_port"], ssl_context=ctx)
+            return MailBox(host, cfg["tls_port"], timeout=30, ssl_context=ctx)
         if transport == "starttls":
-            return MailBoxStartTls(host, cfg["plain_port"], ssl_context=ctx)
-        return MailBoxUnencrypted(host, cfg["plain_port"])
+            return MailBoxStartTls(host, cfg["plain_port"], timeout=30, ssl_context=ctx)
+        return MailBoxUnencrypted(host, cfg["plain_port"], timeout=30)
 
     mb = steps.call("connect", connect)
     if mb is None:
