@@ -28,6 +28,7 @@ from typing import Any, Callable
 UNGUARDED = frozenset(
     {
         "shutdown",  # may be called from another thread (csrc/guard.c, rule 2)
+        "_close_imaplib_file",  # 3.15: part of shutdown()
         "socket",
         "response",
         "_dump_ur",

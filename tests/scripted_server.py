@@ -8,6 +8,15 @@ A script is a list of steps, played in order on each accepted connection:
   exact match; ``ExpectRe`` takes a regular expression.  ``cmd(text)`` expects
   ``<tag> text`` and captures the tag.
 * ``ExpectRaw(data)`` reads exactly ``len(data)`` bytes (literal payloads).
+* ``Maybe(first, *rest)`` is an optional exchange: ``first`` (an ``Expect`` or
+  ``ExpectRe``) is matched against the client's next line; if it matches, the
+  line is consumed and ``rest`` is played, otherwise the line is left for the
+  steps that follow.  It is for what one CPython release sends and another
+  does not (imaplibs with ``_refresh_capabilities()``, e.g. Debian sid's
+  3.13.18, 3.14 and 3.15, ask for CAPABILITY after LOGIN unless the server's
+  OK carried a ``[CAPABILITY ...]`` code), so a ``Maybe`` must be followed by
+  a line the client sends in any case (or by the end of the script): it waits
+  for that line, as an ``Expect`` does.
 * ``Close()`` closes the connection, ``Detach()`` moves on to the next
   connection leaving this one open (closed at ``stop()``), ``Sleep(s)`` pauses, ``Signal(ev)`` sets
   a ``threading.Event`` and ``WaitFor(ev)`` blocks until the test sets one.
@@ -21,16 +30,23 @@ by the context manager) then raises ``ScriptError``.
 
 from __future__ import annotations
 
+import ast
+import io
 import random
 import re
 import socket
+import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
-from typing import Union
+from types import ModuleType
+from typing import Any, Union
 
 CRLF = b"\r\n"
 TAG_RE = re.compile(rb"[A-P]+\d+")
+# socket.timeout is TimeoutError from 3.10 on; on 3.9 it is only an OSError.
+_TIMEOUT = (TimeoutError, socket.timeout)
 
 
 class ScriptError(AssertionError):
@@ -59,6 +75,19 @@ class ExpectRaw:
 
 
 @dataclass(frozen=True)
+class Maybe:
+    """An optional exchange: played only if the client's next line matches
+    ``steps[0]`` (see the module docstring)."""
+
+    steps: tuple[Step, ...]
+
+    def __init__(self, first: Expect | ExpectRe, *rest: Step) -> None:
+        if not isinstance(first, (Expect, ExpectRe)):
+            raise TypeError(f"Maybe must start with Expect or ExpectRe, not {first!r}")
+        object.__setattr__(self, "steps", (first, *rest))
+
+
+@dataclass(frozen=True)
 class Close:
     pass
 
@@ -84,8 +113,8 @@ class WaitFor:
     timeout: float = 10.0
 
 
-Step = Union[Send, Expect, ExpectRe, ExpectRaw, Close, Detach, Sleep, Signal, WaitFor]
-_EXPECTS = (Expect, ExpectRe, ExpectRaw)
+Step = Union[Send, Expect, ExpectRe, ExpectRaw, Maybe, Close, Detach, Sleep, Signal, WaitFor]
+_EXPECTS = (Expect, ExpectRe, ExpectRaw, Maybe)
 
 
 def cmd(text: bytes | str) -> ExpectRe:
@@ -93,6 +122,16 @@ def cmd(text: bytes | str) -> ExpectRe:
     if isinstance(text, str):
         text = text.encode()
     return ExpectRe(rb"(?P<tag>[A-P]+\d+) " + re.escape(text))
+
+
+def cmd_any(*texts: bytes | str) -> ExpectRe:
+    """Expect a tagged command line ``<tag> text`` for any of ``texts`` (exact
+    texts): the forms different CPython releases send for one call, e.g. an
+    argument that newer releases quote (``CREATE caf\xe9`` / ``CREATE "caf\xe9"``)."""
+    alternatives = [t.encode() if isinstance(t, str) else t for t in texts]
+    return ExpectRe(
+        rb"(?P<tag>[A-P]+\d+) (?:" + b"|".join(re.escape(t) for t in alternatives) + rb")"
+    )
 
 
 def cmd_re(pattern: bytes) -> ExpectRe:
@@ -235,7 +274,7 @@ class ScriptedServer:
         while not self._stop.is_set() and time.monotonic() < deadline:
             try:
                 conn, _ = self._listener.accept()
-            except TimeoutError:
+            except _TIMEOUT:
                 continue
             except OSError:
                 return None
@@ -246,7 +285,9 @@ class ScriptedServer:
 
 
 class _Player:
-    def __init__(self, server: ScriptedServer, conn: socket.socket, record: Connection, index: int) -> None:
+    def __init__(
+        self, server: ScriptedServer, conn: socket.socket, record: Connection, index: int
+    ) -> None:
         self.server = server
         self.conn = conn
         self.record = record
@@ -325,9 +366,9 @@ class _Player:
                 self.fail(no, "server stopped")
                 return
             try:
-                if not self._step(no, step, script):
+                if not self._step(no, step, script[no + 1 :]):
                     return
-            except TimeoutError:
+            except _TIMEOUT:
                 self.fail(no, f"timed out waiting for the client at {step!r}")
                 return
             except OSError as exc:
@@ -335,9 +376,10 @@ class _Player:
                 return
         self._drain_after_end(len(script))
 
-    def _step(self, no: int, step: Step, script: list[Step]) -> bool:
+    def _step(self, no: int, step: Step, later: list[Step]) -> bool:
+        """Play step number ``no``; ``later`` are the steps after it."""
         if isinstance(step, Send):
-            if not self._send(step) and any(isinstance(s, _EXPECTS) for s in script[no:]):
+            if not self._send(step) and any(isinstance(s, _EXPECTS) for s in later):
                 self.fail(no, "client closed the connection before the script ended")
                 return False
             return True
@@ -346,21 +388,20 @@ class _Player:
             if line is None:
                 self.fail(no, f"client closed the connection; expected {step!r}")
                 return False
-            self.record.lines.append(line)
-            body = line[:-2] if line.endswith(CRLF) else line[:-1]
-            if isinstance(step, Expect):
-                ok = body == step.line and line.endswith(CRLF)
-                match = None
-            else:
-                match = re.fullmatch(step.pattern, body, re.DOTALL)
-                ok = match is not None and line.endswith(CRLF)
-            if not ok:
+            if not self._take_line(step, line):
+                self.record.lines.append(line)
                 self.fail(no, f"client sent {line!r}; expected {step!r}")
                 return False
-            if match is not None and "tag" in match.groupdict():
-                self.tag = match.group("tag")
-                self.record.tags.append(self.tag)
             return True
+        if isinstance(step, Maybe):
+            first, rest = step.steps[0], step.steps[1:]
+            line = self._read_line()
+            if line is None:  # EOF: the steps that follow report it (or accept it)
+                return True
+            if not self._take_line(first, line):  # assert: first is Expect or ExpectRe
+                self.buf = line + self.buf  # not this exchange: leave the line for the next step
+                return True
+            return all(self._step(no, sub, [*rest[i + 1 :], *later]) for i, sub in enumerate(rest))
         if isinstance(step, ExpectRaw):
             data = self._read_exact(len(step.data))
             if data != step.data:
@@ -389,6 +430,24 @@ class _Player:
             return True
         raise TypeError(f"unknown step {step!r}")  # pragma: no cover
 
+    def _take_line(self, step: Expect | ExpectRe, line: bytes) -> bool:
+        """Does ``line`` (with its line end) match ``step``?  If so, record it
+        (and the tag it carries)."""
+        body = line[:-2] if line.endswith(CRLF) else line[:-1]
+        if isinstance(step, Expect):
+            ok = body == step.line and line.endswith(CRLF)
+            match = None
+        else:
+            match = re.fullmatch(step.pattern, body, re.DOTALL)
+            ok = match is not None and line.endswith(CRLF)
+        if not ok:
+            return False
+        self.record.lines.append(line)
+        if match is not None and "tag" in match.groupdict():
+            self.tag = match.group("tag")
+            self.record.tags.append(self.tag)
+        return True
+
     def _drain_after_end(self, no: int) -> None:
         """After the last step, the client may only close the connection."""
         if self.buf:
@@ -396,7 +455,7 @@ class _Player:
             return
         try:
             data = self._recv()
-        except TimeoutError:
+        except _TIMEOUT:
             self.fail(no, "client did not close the connection after the script ended")
             return
         if data:
@@ -437,3 +496,107 @@ def describe_exc(imap_class: type, exc: BaseException) -> str:
         f"raise {exc_kind(imap_class, exc)}:{type(exc).__name__}"
         f" str={str(exc)!r} args={typed(exc.args)}"
     )
+
+
+# -- what the interpreter's imaplib does (feature checks, not version numbers) ------
+
+
+class _CutSocket:
+    """A socket that delivers ``data`` and then EOF."""
+
+    def __init__(self, data: bytes) -> None:
+        self.chunks = [data]
+
+    def recv(self, size: int) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+def _unconnected(std: ModuleType, data: bytes) -> object:
+    """An IMAP4 of module ``std`` without __init__ whose transport delivers
+    ``data`` and then EOF, whichever of sock/file/_file/_imaplib_file that
+    imaplib reads."""
+    probe = std.IMAP4.__new__(std.IMAP4)
+    file = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+    vars(probe).update(
+        sock=_CutSocket(data), _readbuf=[], file=file, _file=file, _imaplib_file=file
+    )
+    return probe
+
+
+def rereads_cut_literal(std: ModuleType) -> bool:
+    """Does ``std``'s IMAP4 read a literal cut short by EOF again as the next
+    line?  (3.14's own read buffer keeps what ``read()`` returned, so the next
+    ``readline()`` gives the partial literal once more; BufferedReader does
+    not.)"""
+    probe: Any = _unconnected(std, b"abc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return probe.read(10) == b"abc" and probe.readline() == b"abc"
+
+
+def refuses_oversized_literal(std: ModuleType) -> bool:
+    """Does ``std``'s IMAP4.read(size) raise OverflowError at once for a size
+    over sys.maxsize (``file.read``, imaplib up to 3.13.0), rather than read
+    what arrives until EOF?"""
+    probe: Any = _unconnected(std, b"")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            probe.read(sys.maxsize + 1)
+    except OverflowError:
+        return True
+    return False
+
+
+def keeps_partial_line(std: ModuleType) -> bool:
+    """Does ``std``'s IMAP4.readline() keep the start of a line across a socket
+    timeout, so that the next call returns the whole line?  (3.14's own read
+    buffer does; the socket file of earlier imaplibs refuses every read after
+    a timeout.)"""
+    a, b = socket.socketpair()
+    file = a.makefile("rb")
+    try:
+        a.settimeout(0.05)
+        probe: Any = std.IMAP4.__new__(std.IMAP4)
+        vars(probe).update(sock=a, _readbuf=[], file=file, _file=file, _imaplib_file=file)
+        b.sendall(b"* 1 EXI")
+        try:
+            probe.readline()
+        except _TIMEOUT:
+            pass
+        else:  # pragma: no cover - the probe's premise failed
+            return False
+        b.sendall(b"STS\r\n")
+        try:
+            return bool(probe.readline() == b"* 1 EXISTS\r\n")
+        except OSError:
+            return False
+    finally:
+        file.close()
+        a.close()
+        b.close()
+
+
+def reads_socket_itself(std: ModuleType) -> bool:
+    """Is ``std``'s IMAP4.file a property, its reads going to ``sock`` through
+    imaplib's own buffer rather than a BufferedReader (3.14 on)?  Such an
+    imaplib has no BufferedReader to refuse a reentrant read."""
+    return isinstance(vars(std.IMAP4).get("file"), property)
+
+
+_UNTERMINATED = re.compile(r"socket error: unterminated line: b'.*'")
+_RAISED = re.compile(r"(?P<head>(?:.*: )?raise [a-z]+:\w+) str=(?P<str>.*) args=\((?P<arg>.*),\)")
+
+
+def as_eof(description: str) -> str:
+    """``description`` (of ``describe_exc``, possibly after a label) with the
+    message "socket error: unterminated line: b'...'" put as imaplib_c reports
+    EOF inside a literal: "socket error: EOF" (see ``rereads_cut_literal``)."""
+    m = _RAISED.fullmatch(description)
+    if m is None or m["str"] != m["arg"]:
+        return description
+    message = ast.literal_eval(m["str"])
+    if not _UNTERMINATED.search(message):
+        return description
+    message = _UNTERMINATED.sub("socket error: EOF", message)
+    return f"{m['head']} str={message!r} args=({message!r},)"

@@ -56,7 +56,13 @@ def serve_one(conn: socket.socket, rnd: random.Random) -> None:
                 out(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
             elif name == b"FETCH":
                 body = BODY[: rnd.randrange(10, len(BODY))]
-                out(b"* 1 FETCH (BODY[] {%d}\r\n" % len(body) + body + b")\r\n" + tag + b" OK done\r\n")
+                out(
+                    b"* 1 FETCH (BODY[] {%d}\r\n" % len(body)
+                    + body
+                    + b")\r\n"
+                    + tag
+                    + b" OK done\r\n"
+                )
             elif name == b"LOGOUT":
                 out(b"* BYE bye\r\n" + tag + b" OK done\r\n")
                 return
@@ -75,7 +81,9 @@ def server(ls: socket.socket, seed: int) -> None:
             conn, _ = ls.accept()
         except OSError:
             return
-        threading.Thread(target=serve_one, args=(conn, random.Random(rnd.random())), daemon=True).start()
+        threading.Thread(
+            target=serve_one, args=(conn, random.Random(rnd.random())), daemon=True
+        ).start()
 
 
 def main() -> None:

@@ -28,17 +28,22 @@ from typing import Any, Union
 from unittest import mock
 
 import pytest
-from conftest import STDLIB, load_target
+from conftest import STDLIB, TARGET_IS_STDLIB, load_target
 from scripted_server import (
     Close,
     Expect,
     ExpectRaw,
+    ExpectRe,
+    Maybe,
     ScriptedServer,
     Send,
     Step,
+    as_eof,
     cmd,
+    cmd_any,
     cmd_re,
     describe_exc,
+    rereads_cut_literal,
     send,
     typed,
 )
@@ -130,7 +135,14 @@ def _evaluate(run: Run, call: Call) -> tuple[str, object]:
 
 def play(mod: ModuleType, session: Session, chunked: bool) -> Result:
     run = Run(mod=mod)
-    run.ns.update(mod=mod, run=run, datetime=datetime, LONG=LONG_AUTH, Counter=Counter, relay_command=relay_command)
+    run.ns.update(
+        mod=mod,
+        run=run,
+        datetime=datetime,
+        LONG=LONG_AUTH,
+        Counter=Counter,
+        relay_command=relay_command,
+    )
     events: list[str] = []
     saved_commands = dict(mod.Commands)
     server = ScriptedServer(*session.scripts, chunked=chunked, seed=len(session.name))
@@ -139,7 +151,11 @@ def play(mod: ModuleType, session: Session, chunked: bool) -> Result:
         random.seed(session.seed)
         try:
             if session.debug_ctor is not None:
-                sub = type("RecordingIMAP4", (mod.IMAP4,), {"_mesg": lambda self, s, secs=None: run.mesg(s, secs)})
+                sub = type(
+                    "RecordingIMAP4",
+                    (mod.IMAP4,),
+                    {"_mesg": lambda self, s, secs=None: run.mesg(s, secs)},
+                )
                 run.ns["mod"] = _ModProxy(mod, sub)
                 with mock.patch.object(mod, "Debug", session.debug_ctor):
                     run.M = eval(session.ctor, run.ns)
@@ -199,20 +215,42 @@ CAPS = (
 )
 
 
+def capability(caps: bytes = CAPS) -> list[Step]:
+    return [cmd("CAPABILITY"), send(b"* CAPABILITY " + caps, b"{tag} OK CAPABILITY completed")]
+
+
+def refresh(caps: bytes = CAPS) -> Maybe:
+    """A CAPABILITY exchange that only some imaplibs start.  After LOGIN or
+    AUTHENTICATE, those with _refresh_capabilities() (e.g. Debian sid's
+    3.13.18, 3.14, 3.15) ask unless a CAPABILITY response or code came with the
+    OK; after a greeting with a [CAPABILITY] code, only the older ones ask."""
+    return Maybe(*capability(caps))
+
+
 def hello(caps: bytes = CAPS, greeting: bytes = b"* OK IMAP4rev1 Service Ready") -> list[Step]:
-    return [
-        send(greeting),
-        cmd("CAPABILITY"),
-        send(b"* CAPABILITY " + caps, b"{tag} OK CAPABILITY completed"),
-    ]
+    if b"[CAPABILITY " in greeting.upper():
+        return [send(greeting), refresh(caps)]
+    return [send(greeting), *capability(caps)]
 
 
-def ok(command: str | bytes, *untagged: bytes, text: bytes = b"completed") -> list[Step]:
-    return [cmd(command), send(*untagged, b"{tag} OK " + text)]
+def ok(command: str | bytes | ExpectRe, *untagged: bytes, text: bytes = b"completed") -> list[Step]:
+    expect = command if isinstance(command, ExpectRe) else cmd(command)
+    return [expect, send(*untagged, b"{tag} OK " + text)]
 
 
-def login() -> list[Step]:
-    return ok('LOGIN user "pass"', text=b"LOGIN completed")
+def login(caps: bytes = CAPS, code: bool = False) -> list[Step]:
+    """LOGIN; with ``code``, the OK carries the capabilities (imaplibs that
+    refresh them after LOGIN take them from it), else a CAPABILITY exchange may
+    follow (a script that calls capability() next needs ``code``)."""
+    if code:
+        return ok('LOGIN user "pass"', text=b"[CAPABILITY " + caps + b"] LOGIN completed")
+    return [*ok('LOGIN user "pass"', text=b"LOGIN completed"), refresh(caps)]
+
+
+def fetch(message_set: str, parts: str) -> ExpectRe:
+    """FETCH with message parts as given or, as imaplibs with _fetch_parts()
+    send them, in parentheses."""
+    return cmd_any(f"FETCH {message_set} {parts}", f"FETCH {message_set} ({parts})")
 
 
 def select(mailbox: str = "INBOX") -> list[Step]:
@@ -257,7 +295,13 @@ SESSIONS: list[Session] = [
     ),
     Session(
         "greeting_preauth",
-        [[*hello(greeting=b"* PREAUTH [CAPABILITY IMAP4rev1] logged in as user"), *select(), *logout()]],
+        [
+            [
+                *hello(greeting=b"* PREAUTH [CAPABILITY IMAP4rev1] logged in as user"),
+                *select(),
+                *logout(),
+            ]
+        ],
         ["M.state", SELECT, "M.response('PREAUTH')", LOGOUT],
     ),
     Session("greeting_bye", [[send(b"* BYE [UNAVAILABLE] go away")]], []),
@@ -278,8 +322,24 @@ SESSIONS: list[Session] = [
     # -- login / authenticate ---------------------------------------------
     Session(
         "login_quoting",
-        [[*hello(), *ok('LOGIN user name "pa\\"ss\\\\word"', text=b"LOGIN completed"), *logout()]],
-        ["M.login('u', b'p')", "M.login('user name', 'pa\"ss\\\\word')", "M.login('a', 'b')", LOGOUT],
+        [
+            [
+                *hello(),
+                # imaplibs with _astring(): _quote() takes bytes (before: TypeError, nothing sent)
+                Maybe(cmd('LOGIN u "p"'), send(b"{tag} NO [AUTHENTICATIONFAILED] no")),
+                # ... and the user name is an astring (quoted when it has a space)
+                cmd_any('LOGIN user name "pa\\"ss\\\\word"', 'LOGIN "user name" "pa\\"ss\\\\word"'),
+                send(b"{tag} OK LOGIN completed"),
+                refresh(),
+                *logout(),
+            ]
+        ],
+        [
+            "M.login('u', b'p')",
+            "M.login('user name', 'pa\"ss\\\\word')",
+            "M.login('a', 'b')",
+            LOGOUT,
+        ],
     ),
     Session(
         "login_no_then_ok",
@@ -349,7 +409,11 @@ SESSIONS: list[Session] = [
                 *logout(),
             ]
         ],
-        ["M.authenticate('METHOD', run.auth(b'x'))", "M.authenticate('other', run.auth(b'x'))", LOGOUT],
+        [
+            "M.authenticate('METHOD', run.auth(b'x'))",
+            "M.authenticate('other', run.auth(b'x'))",
+            LOGOUT,
+        ],
     ),
     Session(
         "login_cram_md5_str",
@@ -360,6 +424,7 @@ SESSIONS: list[Session] = [
                 send(CRAM_CHALLENGE),
                 Expect(CRAM_ANSWER),
                 send(b"{tag} OK CRAM-MD5 successful"),
+                refresh(),
                 *logout(),
             ]
         ],
@@ -442,11 +507,27 @@ SESSIONS: list[Session] = [
                 *logout(),
             ]
         ],
-        [LOGIN, "M.select('Trash')", "M.select('\"My Box\"', readonly=True)", "M.noop()", "M.unselect()", LOGOUT],
+        [
+            LOGIN,
+            "M.select('Trash')",
+            "M.select('\"My Box\"', readonly=True)",
+            "M.noop()",
+            "M.unselect()",
+            LOGOUT,
+        ],
     ),
     Session(
         "readonly_mid_session",
-        [[*hello(), *login(), *select(), *ok("NOOP", b"* OK [READ-ONLY] now read-only"), *select(), *logout()]],
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                *ok("NOOP", b"* OK [READ-ONLY] now read-only"),
+                *select(),
+                *logout(),
+            ]
+        ],
         [LOGIN, SELECT, "M.noop()", "M.noop()", "M.expunge()", SELECT, LOGOUT],
     ),
     # -- fetch -------------------------------------------------------------
@@ -467,7 +548,13 @@ SESSIONS: list[Session] = [
                 *logout(),
             ]
         ],
-        [LOGIN, SELECT, "M.fetch('1:3', '(UID RFC822 BODY[HEADER])')", "M.response('EXISTS')", LOGOUT],
+        [
+            LOGIN,
+            SELECT,
+            "M.fetch('1:3', '(UID RFC822 BODY[HEADER])')",
+            "M.response('EXISTS')",
+            LOGOUT,
+        ],
     ),
     Session(
         "fetch_literal_edge_cases",
@@ -477,13 +564,14 @@ SESSIONS: list[Session] = [
                 *login(),
                 *select(),
                 *ok(
-                    "FETCH 1 BODY[]",
+                    fetch("1", "BODY[]"),
                     b"* 1 FETCH (BODY[] {27}\r\n* 2 FETCH {5}\r\nX1 OK hi\r\n\r\n)",
                     b"* 1 FETCH (BODY[1] {2}\r\nab BODY[2] {2}\r\ncd BODY[3] {1}\r\n{)",
                     b"* 2 FETCH (BODY[] {0}\r\n)",
                     b"* 3 FETCH (X {3}\r\n{3} Y {3}\r\n{3})",
                 ),
-                *ok("FETCH 2 (FLAGS)", b"* 2 FETCH {4}\r\nabcd"),
+                # bytes message parts: _fetch_parts() raises TypeError before sending
+                Maybe(*ok("FETCH 2 (FLAGS)", b"* 2 FETCH {4}\r\nabcd")),
                 *logout(),
             ]
         ],
@@ -496,15 +584,22 @@ SESSIONS: list[Session] = [
                 *hello(),
                 *login(),
                 *select(),
-                cmd("FETCH 9 BODY[]"),
+                fetch("9", "BODY[]"),
                 send(b"* 1 FETCH (FLAGS ())", b"{tag} NO no such message"),
-                cmd("FETCH x BODY[]"),
+                fetch("x", "BODY[]"),
                 send(b"{tag} BAD invalid sequence"),
-                *ok("FETCH 1 FLAGS", b"* 1 FETCH (FLAGS (\\Seen))"),
+                *ok(fetch("1", "FLAGS"), b"* 1 FETCH (FLAGS (\\Seen))"),
                 *logout(),
             ]
         ],
-        [LOGIN, SELECT, "M.fetch('9', 'BODY[]')", "M.fetch('x', 'BODY[]')", "M.fetch('1', 'FLAGS')", LOGOUT],
+        [
+            LOGIN,
+            SELECT,
+            "M.fetch('9', 'BODY[]')",
+            "M.fetch('x', 'BODY[]')",
+            "M.fetch('1', 'FLAGS')",
+            LOGOUT,
+        ],
     ),
     Session(
         "uid_commands",
@@ -513,7 +608,11 @@ SESSIONS: list[Session] = [
                 *hello(),
                 *login(),
                 *select(),
-                *ok("UID FETCH 1:* (FLAGS)", b"* 1 FETCH (UID 5 FLAGS ())", b"* 2 FETCH (UID 6 FLAGS (\\Seen))"),
+                *ok(
+                    "UID FETCH 1:* (FLAGS)",
+                    b"* 1 FETCH (UID 5 FLAGS ())",
+                    b"* 2 FETCH (UID 6 FLAGS (\\Seen))",
+                ),
                 *ok("UID SEARCH ALL", b"* SEARCH 5 6"),
                 *ok("UID STORE 5 +FLAGS (\\Seen)", b"* 1 FETCH (UID 5 FLAGS (\\Seen))"),
                 *ok("UID COPY 5 Trash", text=b"[COPYUID 38505 5 12] done"),
@@ -579,7 +678,11 @@ SESSIONS: list[Session] = [
             [
                 *hello(),
                 *login(),
-                *ok('LIST "" *', b'* LIST () "/" {7}\r\nfoo bar', b'* LIST (\\HasNoChildren) "/" INBOX'),
+                *ok(
+                    'LIST "" *',
+                    b'* LIST () "/" {7}\r\nfoo bar',
+                    b'* LIST (\\HasNoChildren) "/" INBOX',
+                ),
                 *ok('LIST "" %', b'* LIST (\\Noselect) "/" ""'),
                 *ok('LSUB "" *', b'* LSUB () "." directoryA'),
                 cmd("LIST foo bar"),
@@ -639,11 +742,15 @@ SESSIONS: list[Session] = [
                 send(b"+"),
                 ExpectRaw(b"y\r\n\r\n"),
                 send(b"{tag} OK done"),
-                cmd_re(rb'APPEND INBOX "\d\d-[A-Z][a-z][a-z]-\d{4} \d\d:\d\d:\d\d [+-]\d{4}" \{0\}'),
+                cmd_re(
+                    rb'APPEND INBOX "\d\d-[A-Z][a-z][a-z]-\d{4} \d\d:\d\d:\d\d [+-]\d{4}" \{0\}'
+                ),
                 send(b"+ go"),
                 ExpectRaw(b"\r\n"),
                 send(b"{tag} OK done"),
-                cmd_re(rb'APPEND INBOX "\d\d-[A-Z][a-z][a-z]-\d{4} \d\d:\d\d:\d\d [+-]\d{4}" \{1\}'),
+                cmd_re(
+                    rb'APPEND INBOX "\d\d-[A-Z][a-z][a-z]-\d{4} \d\d:\d\d:\d\d [+-]\d{4}" \{1\}'
+                ),
                 send(b"+ go"),
                 ExpectRaw(b"z\r\n"),
                 send(b"{tag} OK done"),
@@ -736,7 +843,10 @@ SESSIONS: list[Session] = [
                     'GETANNOTATION INBOX "/comment" "value.priv"',
                     b'* ANNOTATION INBOX "/comment" ("value.priv" {5}\r\nhello)',
                 ),
-                *ok('SETANNOTATION INBOX "/comment" ("value.priv" "y")', b'* ANNOTATION INBOX "/comment" ()'),
+                *ok(
+                    'SETANNOTATION INBOX "/comment" ("value.priv" "y")',
+                    b'* ANNOTATION INBOX "/comment" ()',
+                ),
                 *logout(),
             ]
         ],
@@ -764,7 +874,17 @@ SESSIONS: list[Session] = [
                 *logout(),
             ]
         ],
-        [LOGIN, SELECT, "M.check()", "M.close()", "M.state", SELECT, "M.unselect()", "M.unselect()", LOGOUT],
+        [
+            LOGIN,
+            SELECT,
+            "M.check()",
+            "M.close()",
+            "M.state",
+            SELECT,
+            "M.unselect()",
+            "M.unselect()",
+            LOGOUT,
+        ],
     ),
     Session(
         "noop_unsolicited",
@@ -838,11 +958,27 @@ SESSIONS: list[Session] = [
                 *hello(),
                 *login(),
                 *ok("ENABLE UTF8=ACCEPT", b"* ENABLED UTF8=ACCEPT"),
-                cmd("APPEND INBOX {20}"),
-                send(b"+ go"),
-                ExpectRaw(b"UTF8 (Subject: \xc3\xbc\r\n)\r\n"),
-                send(b"{tag} OK done"),
-                *ok("SELECT \xc3\x9cn\xc3\xaf".encode("latin-1"), b"* 1 EXISTS", b"* OK [X-\xc3\xa9] caf\xc3\xa9"),
+                # The UTF8 (...) wrapping inside the literal, or (RFC 6855) around it.
+                Maybe(
+                    cmd("APPEND INBOX {20}"),
+                    send(b"+ go"),
+                    ExpectRaw(b"UTF8 (Subject: \xc3\xbc\r\n)\r\n"),
+                    send(b"{tag} OK done"),
+                ),
+                Maybe(
+                    cmd("APPEND INBOX UTF8 (~{13}"),
+                    send(b"+ go"),
+                    ExpectRaw(b"Subject: \xc3\xbc\r\n)\r\n"),
+                    send(b"{tag} OK done"),
+                ),
+                *ok(
+                    cmd_any(
+                        "SELECT \xc3\x9cn\xc3\xaf".encode("latin-1"),
+                        'SELECT "\xc3\x9cn\xc3\xaf"'.encode("latin-1"),
+                    ),
+                    b"* 1 EXISTS",
+                    b"* OK [X-\xc3\xa9] caf\xc3\xa9",
+                ),
                 *ok("SEARCH SUBJECT \xc3\xbc".encode("latin-1"), b"* SEARCH 1"),
                 *logout(),
             ]
@@ -871,11 +1007,18 @@ SESSIONS: list[Session] = [
                 *logout(),
             ]
         ],
-        ["M.enable('UTF8=ACCEPT')", LOGIN, "M.enable('CONDSTORE')", "M.enable('utf8=accept')", "M._encoding", LOGOUT],
+        [
+            "M.enable('UTF8=ACCEPT')",
+            LOGIN,
+            "M.enable('CONDSTORE')",
+            "M.enable('utf8=accept')",
+            "M._encoding",
+            LOGOUT,
+        ],
     ),
     Session(
         "enable_not_supported",
-        [[*hello(caps=b"IMAP4rev1"), *login(), *logout()]],
+        [[*hello(caps=b"IMAP4rev1"), *login(caps=b"IMAP4rev1"), *logout()]],
         ["M.enable('UTF8=ACCEPT')", LOGIN, "M.enable('UTF8=ACCEPT')", LOGOUT],
     ),
     Session(
@@ -883,7 +1026,7 @@ SESSIONS: list[Session] = [
         [
             [
                 *hello(),
-                *login(),
+                *login(code=True),
                 *ok("CAPABILITY", b"* CAPABILITY IMAP4rev1 NEW"),
                 *ok("PROXYAUTH bob"),
                 cmd("RENAME a b"),
@@ -954,7 +1097,14 @@ SESSIONS: list[Session] = [
     ),
     Session(
         "logout_with_bye_before_tag",
-        [[*hello(), cmd("LOGOUT"), send(b"* BYE bye", b"* BYE second"), send(b"{tag} OK LOGOUT done")]],
+        [
+            [
+                *hello(),
+                cmd("LOGOUT"),
+                send(b"* BYE bye", b"* BYE second"),
+                send(b"{tag} OK LOGOUT done"),
+            ]
+        ],
         [LOGOUT, "M.state", "M.noop()"],
     ),
     Session(
@@ -1000,10 +1150,23 @@ SESSIONS: list[Session] = [
     ),
     Session("lf_only_line", [[*hello(), cmd("NOOP"), Send(b"* 1 EXISTS\n")]], ["M.noop()"]),
     Session("eof_mid_line", [[*hello(), cmd("NOOP"), Send(b"* 2 EXI"), Close()]], ["M.noop()"]),
-    Session("eof_at_line_boundary", [[*hello(), cmd("NOOP"), send(b"* 2 EXISTS"), Close()]], ["M.noop()"]),
+    Session(
+        "eof_at_line_boundary",
+        [[*hello(), cmd("NOOP"), send(b"* 2 EXISTS"), Close()]],
+        ["M.noop()"],
+    ),
     Session(
         "eof_mid_literal",
-        [[*hello(), *login(), *select(), cmd("FETCH 1 BODY[]"), Send(b"* 1 FETCH (BODY[] {10}\r\nabc"), Close()]],
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                fetch("1", "BODY[]"),
+                Send(b"* 1 FETCH (BODY[] {10}\r\nabc"),
+                Close(),
+            ]
+        ],
         [LOGIN, SELECT, "M.fetch('1', 'BODY[]')"],
     ),
     Session(
@@ -1035,7 +1198,16 @@ SESSIONS: list[Session] = [
     ),
     Session(
         "getattr_aliases",
-        [[*hello(), *ok("NOOP"), *login(), *ok("SELECT INBOX", b"* 1 EXISTS"), *ok("UID SEARCH ALL"), *logout()]],
+        [
+            [
+                *hello(),
+                *ok("NOOP"),
+                *login(),
+                *ok("SELECT INBOX", b"* 1 EXISTS"),
+                *ok("UID SEARCH ALL"),
+                *logout(),
+            ]
+        ],
         [
             "M.NOOP()",
             "M.LOGIN('user', 'pass')",
@@ -1062,7 +1234,7 @@ SESSIONS: list[Session] = [
                     b"* OK [PERMANENTFLAGS (\\Seen [x])] ok",
                     text=b"[READ-WRITE] done",
                 ),
-                *ok("FETCH 1 BODY[]", b"* 1 FETCH (BODY[] {3}\r\nabc)"),
+                *ok(fetch("1", "BODY[]"), b"* 1 FETCH (BODY[] {3}\r\nabc)"),
                 *ok("SEARCH ALL", b"* SEARCH 1 2"),
                 cmd("NOOP"),
                 send(b"* NO warn", b"* BAD hmm", b"{tag} OK ok"),
@@ -1070,7 +1242,15 @@ SESSIONS: list[Session] = [
                 *logout(),
             ]
         ],
-        [LOGIN, SELECT, "M.fetch('1', 'BODY[]')", "M.search(None, 'ALL')", "M.noop()", "M.recent()", LOGOUT],
+        [
+            LOGIN,
+            SELECT,
+            "M.fetch('1', 'BODY[]')",
+            "M.search(None, 'ALL')",
+            "M.noop()",
+            "M.recent()",
+            LOGOUT,
+        ],
         debug_ctor=5,
     ),
     Session(
@@ -1083,16 +1263,29 @@ SESSIONS: list[Session] = [
                 send(b"+ go"),
                 ExpectRaw(b"abc\r\n"),
                 send(b"{tag} OK done"),
-                *ok("FETCH 1 BODY[]", b"* 1 FETCH (BODY[] {3}\r\nabc)"),
+                *ok(fetch("1", "BODY[]"), b"* 1 FETCH (BODY[] {3}\r\nabc)"),
                 *logout(),
             ]
         ],
-        [LOGIN, "M.append('INBOX', None, None, b'abc')", "setattr(M, 'state', 'SELECTED')", "M.fetch('1', 'BODY[]')", LOGOUT],
+        [
+            LOGIN,
+            "M.append('INBOX', None, None, b'abc')",
+            "setattr(M, 'state', 'SELECTED')",
+            "M.fetch('1', 'BODY[]')",
+            LOGOUT,
+        ],
         debug=4,
     ),
     Session(
         "debug3_noop_dump",
-        [[*hello(), *ok("NOOP", b"* 3 EXISTS", b"* 1 FETCH (BODY[] {2}\r\nab)"), *ok("NOOP"), *logout()]],
+        [
+            [
+                *hello(),
+                *ok("NOOP", b"* 3 EXISTS", b"* 1 FETCH (BODY[] {2}\r\nab)"),
+                *ok("NOOP"),
+                *logout(),
+            ]
+        ],
         ["M.noop()", "M.noop()", LOGOUT],
         debug_ctor=3,
     ),
@@ -1103,7 +1296,7 @@ SESSIONS: list[Session] = [
                 *hello(),
                 cmd("NOOP"),
                 send(b"* NO [ALERT] careful", b"* BAD oops", b"{tag} OK fine"),
-                *ok('LOGIN user "pass"', text=b"LOGIN completed"),
+                *login(),
                 cmd("NOOP"),
                 send(b"what is this"),
             ]
@@ -1171,7 +1364,16 @@ SESSIONS: list[Session] = [
     ),
     Session(
         "bad_argument_types",
-        [[*hello(greeting=b"* PREAUTH hi"), *ok("CREATE x"), *ok("SEARCH ALL"), *ok("CREATE"), *logout()]],
+        # M.create(None): imaplibs with _astring() raise TypeError before sending
+        [
+            [
+                *hello(greeting=b"* PREAUTH hi"),
+                *ok("CREATE x"),
+                *ok("SEARCH ALL"),
+                Maybe(*ok("CREATE")),
+                *logout(),
+            ]
+        ],
         [
             "M.create(5)",
             "M.create('ünï')",
@@ -1203,7 +1405,13 @@ SESSIONS: list[Session] = [
                 *logout(),
             ]
         ],
-        ["M.noop()", "M.untagged_responses.copy()", "M.response('capability')", "M.recent()", LOGOUT],
+        [
+            "M.noop()",
+            "M.untagged_responses.copy()",
+            "M.response('capability')",
+            "M.recent()",
+            LOGOUT,
+        ],
     ),
     Session(
         "timeout_argument",
@@ -1224,7 +1432,9 @@ def _big_fetch() -> bytes:
     rng = random.Random(5)
     out = b""
     for n in range(1, 201):
-        body = bytes(rng.choice(b"ab\r\n{}()[]* 0123456789\xff") for _ in range(rng.randint(0, 300)))
+        body = bytes(
+            rng.choice(b"ab\r\n{}()[]* 0123456789\xff") for _ in range(rng.randint(0, 300))
+        )
         out += b"* %d FETCH (UID %d RFC822 {%d}\r\n%s FLAGS (\\Seen))\r\n" % (n, n, len(body), body)
     big = (b"0123456789abcdef" * 65536 + b"\r\n") * 2
     out += b"* 201 FETCH (BODY[] {%d}\r\n%s)\r\n" % (len(big), big)
@@ -1241,7 +1451,11 @@ LARGE_FETCH: list[Step] = [
 ]
 
 SESSIONS += [
-    Session("fetch_large", [LARGE_FETCH], [SELECT, "len(M.fetch('1:*', '(UID RFC822 FLAGS)')[1])", LOGOUT]),
+    Session(
+        "fetch_large",
+        [LARGE_FETCH],
+        [SELECT, "len(M.fetch('1:*', '(UID RFC822 FLAGS)')[1])", LOGOUT],
+    ),
     Session(
         "fetch_large_content",
         [LARGE_FETCH],
@@ -1296,19 +1510,29 @@ SESSIONS += [
             [
                 *hello(greeting=b"* PREAUTH ready"),
                 *loose(b"EXAMINE", b"* 1 EXISTS"),
-                *loose(b"STORE", b"* 1 FETCH (FLAGS (\\Seen))"),
-                cmd_re(rb"APPEND .*"),
-                send(b"+ go"),
-                ExpectRaw(b"x\r\n"),
-                send(b"{tag} OK appended"),
-                *loose(b"SORT", b"* SORT 1"),
-                *loose(b"STATUS", b"* STATUS INBOX (MESSAGES 1)"),
+                # Bytes flags, sort criteria and status names: imaplibs with
+                # _set_quote() raise TypeError before sending these four.
+                Maybe(*loose(b"STORE", b"* 1 FETCH (FLAGS (\\Seen))")),
+                Maybe(
+                    cmd_re(rb"APPEND .*"),
+                    send(b"+ go"),
+                    ExpectRaw(b"x\r\n"),
+                    send(b"{tag} OK appended"),
+                ),
+                Maybe(*loose(b"SORT", b"* SORT 1")),
+                Maybe(*loose(b"STATUS", b"* STATUS INBOX (MESSAGES 1)")),
                 *loose(b"LIST", b'* LIST () "/" INBOX'),
                 *loose(b"COPY"),
                 *loose(b"SEARCH", b"* SEARCH 1"),
                 *loose(b"SETACL"),
-                *loose(b"RENAME"),
+                # rename('a', None): _astring(None) raises TypeError.
+                Maybe(*loose(b"RENAME")),
+                # store(..., '') and sort('', ...): IndexError in older imaplibs,
+                # sent as "()" by those with _set_quote().
+                Maybe(*loose(b"STORE")),
+                Maybe(*loose(b"SORT")),
                 *loose(b"LOGIN"),
+                refresh(),
                 *logout(),
             ]
         ],
@@ -1370,12 +1594,25 @@ SESSIONS += [
                 *hello(),
                 *login(),
                 *ok("SELECT INBOX", b"* 2 EXISTS"),
-                *ok("FETCH 1 BODY[]", b"* 1 FETCH (BODY[] {12}\r\nhello\r\nworld)", b"* 3 EXISTS"),
+                *ok(
+                    fetch("1", "BODY[]"),
+                    b"* 1 FETCH (BODY[] {12}\r\nhello\r\nworld)",
+                    b"* 3 EXISTS",
+                ),
                 *ok("NOOP", b"* OK " + b"x" * 1_100_000),
                 *logout(),
             ]
         ],
-        [LOGIN, SELECT, "M.fetch('1', 'BODY[]')", "M.noop()", "len(M.response('OK')[1][0])", "M.host", "M.sock", LOGOUT],
+        [
+            LOGIN,
+            SELECT,
+            "M.fetch('1', 'BODY[]')",
+            "M.noop()",
+            "len(M.response('OK')[1][0])",
+            "M.host",
+            "M.sock",
+            LOGOUT,
+        ],
         ctor="mod.IMAP4_stream(relay_command(run.port))",
     ),
 ]
@@ -1409,6 +1646,22 @@ def test_session_count() -> None:
 # script early, and the target must fail the same way.
 DUMP_UR_BYTES_UNSAFE = {"debug5", "debug3_noop_dump", "dump_ur"}
 
+# Sessions whose server closes the connection inside a literal.  An imaplib
+# that keeps what read() returned in its own buffer (3.14, 3.15) reads the
+# partial literal again as the next line ("socket error: unterminated line:
+# b'abc'"); imaplib_c reports "socket error: EOF" there, as the earlier
+# imaplibs do (README, deliberate differences).  Everything else is compared.
+CUT_LITERAL = {"eof_mid_literal"}
+
+
+def expected_events(session: Session, events: list[str]) -> list[str]:
+    """The events imaplib_c must produce, given stdlib's."""
+    if session.name not in CUT_LITERAL or not rereads_cut_literal(STDLIB) or TARGET_IS_STDLIB:
+        return events
+    out = [as_eof(event) for event in events]
+    assert out != events, "the documented difference did not show"
+    return out
+
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["whole", "chunked"])
 @pytest.mark.parametrize("session", SESSIONS, ids=SESSION_IDS)
@@ -1416,9 +1669,11 @@ def test_session(session: Session, chunked: bool) -> None:
     target = load_target()
     ref = play(STDLIB, session, chunked)
     if not (sys.version_info < (3, 10) and session.name in DUMP_UR_BYTES_UNSAFE):
-        assert ref.server_errors == [], f"script bug: stdlib deviates from the script: {ref.server_errors}"
+        assert ref.server_errors == [], (
+            f"script bug: stdlib deviates from the script: {ref.server_errors}"
+        )
     got = play(target, session, chunked)
-    assert got.events == ref.events
+    assert got.events == expected_events(session, ref.events)
     assert got.wire == ref.wire
     assert got.server_errors == ref.server_errors
 
@@ -1446,7 +1701,9 @@ def test_server_records_wire_and_echoes_tags() -> None:
         M.logout()
     tags = server.connections[0].tags
     assert [t[len(M.tagpre) :] for t in tags] == [b"0", b"1", b"2"]
-    assert server.received == b"".join(t + c for t, c in zip(tags, [b" CAPABILITY\r\n", b" NOOP\r\n", b" LOGOUT\r\n"]))
+    assert server.received == b"".join(
+        t + c for t, c in zip(tags, [b" CAPABILITY\r\n", b" NOOP\r\n", b" LOGOUT\r\n"])
+    )
 
 
 @pytest.mark.usefixtures("no_thread_leak")
@@ -1454,3 +1711,30 @@ def test_server_without_client_stops() -> None:
     server = ScriptedServer([*hello()], timeout=0.5)
     server.stop()
     assert server.errors == ["connection 0: client never connected"]
+
+
+@pytest.mark.usefixtures("no_thread_leak")
+@pytest.mark.parametrize("ask", [False, True], ids=["skipped", "played"])
+def test_server_maybe_step(ask: bool) -> None:
+    """A Maybe is played when the client's next line matches its first step,
+    else that line is left for the next step; either way the script is kept."""
+    script = [*hello(), refresh(b"IMAP4rev1 AGAIN"), *ok("NOOP"), *logout()]
+    with ScriptedServer(script) as server:
+        M = STDLIB.IMAP4("127.0.0.1", server.port)
+        if ask:
+            assert M.capability() == ("OK", [b"IMAP4rev1 AGAIN"])
+        assert M.noop() == ("OK", [b"completed"])
+        M.logout()
+    want = [b"CAPABILITY", *([b"CAPABILITY"] if ask else []), b"NOOP", b"LOGOUT"]
+    assert [line.split()[1] for line in server.connections[0].lines] == want
+
+
+@pytest.mark.usefixtures("no_thread_leak")
+def test_server_maybe_step_does_not_hide_deviations() -> None:
+    server = ScriptedServer([*hello(), refresh(), *ok("NOOP")], timeout=5)
+    M = STDLIB.IMAP4("127.0.0.1", server.port)
+    with pytest.raises(STDLIB.IMAP4.abort):
+        M.login("u", "p")  # neither the optional CAPABILITY nor the NOOP
+    M.shutdown()
+    server.stop()
+    assert len(server.errors) == 1 and "LOGIN" in server.errors[0] and "NOOP" in server.errors[0]

@@ -32,8 +32,11 @@ from scripted_server import (
     Signal,
     Step,
     WaitFor,
+    as_eof,
     cmd,
     describe_exc,
+    refuses_oversized_literal,
+    rereads_cut_literal,
     send,
     typed,
 )
@@ -41,7 +44,9 @@ from scripted_server import (
 Body = Callable[[ModuleType, int], Any]
 
 
-def exercise(mod: ModuleType, scripts: list[list[Step]], body: Body, seed: int = 7) -> tuple[str, list[bytes]]:
+def exercise(
+    mod: ModuleType, scripts: list[list[Step]], body: Body, seed: int = 7
+) -> tuple[str, list[bytes]]:
     """Run ``body(mod, port)`` against a scripted server; describe the outcome."""
     random.seed(seed)
     server = ScriptedServer(*scripts, timeout=10)
@@ -126,6 +131,8 @@ def test_maxline_default_greeting() -> None:
 
 # -- huge announced literals (gh-119511) ------------------------------------------
 
+EOF_ABORT = "raise abort:abort str='socket error: EOF' args=('socket error: EOF',)"
+
 SIZES = [2**k for k in range(15, 64)] + [10**19 + 7, 99999999999999999999]
 
 
@@ -141,16 +148,28 @@ def test_huge_literal_announced(size: int) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    if size > sys.maxsize:
+    if size > sys.maxsize and refuses_oversized_literal(STDLIB):
         # file.read(size) in imaplib up to 3.13.0 raises this at once; no
-        # size that large can ever be read.
+        # size that large can ever be read.  Later imaplibs read what arrives
+        # until EOF, as the engine does there.
         assert outcome.startswith("raise other:OverflowError"), outcome
     else:
         assert outcome.startswith("raise abort:"), outcome
     assert peak < 16 * 2**20, f"peak {peak} bytes for an announced literal of {size}"
-    if size < 2**24:
+    # The stdlib runs this where it does not allocate the announced size:
+    # below 16 MiB, and over sys.maxsize (OverflowError at once, or reads in
+    # bounded chunks).
+    if size < 2**24 or size > sys.maxsize:
         want, _ = exercise(STDLIB, scripts, connect)
-        assert outcome == want
+        if rereads_cut_literal(STDLIB) and not TARGET_IS_STDLIB:
+            # The literal is cut short by EOF.  This imaplib (3.14 on) reads
+            # the partial literal "short line\r\n" again as the line after it,
+            # ends the greeting and fails on CAPABILITY; imaplib_c reports EOF
+            # inside the literal, as earlier imaplibs do (README, deliberate
+            # differences).
+            assert outcome == EOF_ABORT, (outcome, want)
+        else:
+            assert outcome == want
 
 
 def test_huge_literal_rss_in_subprocess() -> None:
@@ -178,7 +197,11 @@ def test_huge_literal_rss_in_subprocess() -> None:
         """
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(REPO_ROOT), TARGET_NAME], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", code, str(REPO_ROOT), TARGET_NAME],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.split()[-1]) < 64 * 1024  # KiB
@@ -202,12 +225,22 @@ TRUNCATIONS: list[list[Step]] = [
     [Send(b"* OK hi\r\n"), cmd("CAPABILITY"), Send(b"* CAPABILITY IMAP4rev1\r\n{tag} OK"), Close()],
     [Close()],
 ]
+# The scripts that close the connection inside a literal: an imaplib that
+# keeps what read() returned in its own buffer (3.14 on) reads the partial
+# literal again as the next line ("socket error: unterminated line: b'abc'");
+# imaplib_c reports "socket error: EOF", as earlier imaplibs do (README,
+# deliberate differences).
+CUT_LITERAL = {0, 1}
 
 
-@pytest.mark.parametrize("script", TRUNCATIONS, ids=[str(i) for i in range(len(TRUNCATIONS))])
-def test_truncated(script: list[Step]) -> None:
-    got, want = compare([script], calls("noop"))
-    assert got == want
+@pytest.mark.parametrize("case", range(len(TRUNCATIONS)), ids=str)
+def test_truncated(case: int) -> None:
+    got, want = compare([TRUNCATIONS[case]], calls("noop"))
+    if case in CUT_LITERAL and rereads_cut_literal(STDLIB) and not TARGET_IS_STDLIB:
+        assert want != as_eof(want), want  # the documented difference is there
+        assert got == as_eof(want)
+    else:
+        assert got == want
 
 
 GARBAGE = [
@@ -262,7 +295,17 @@ TOKENS = [
 ]  # fmt: skip
 
 
-PREFIXES = [b"* ", b"* 1 ", b"* 12 ", b"{tag} ", b"+ ", b"+", b"* OK ", b"* 2 FETCH (", b"{prefix}7 "]
+PREFIXES = [
+    b"* ",
+    b"* 1 ",
+    b"* 12 ",
+    b"{tag} ",
+    b"+ ",
+    b"+",
+    b"* OK ",
+    b"* 2 FETCH (",
+    b"{prefix}7 ",
+]
 
 
 def junk(rng: random.Random) -> bytes:

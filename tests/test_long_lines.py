@@ -22,8 +22,13 @@ MB = 1 << 20
 NUMBERS = b" ".join(b"%d" % i for i in range(1, 400_001))  # ~2.7 MB
 
 
-def _play(mod: ModuleType, steps: list[Step], calls: Callable[[Any], list[Any]],
-          maxline: int, chunked: bool) -> list[str]:
+def _play(
+    mod: ModuleType,
+    steps: list[Step],
+    calls: Callable[[Any], list[Any]],
+    maxline: int,
+    chunked: bool,
+) -> list[str]:
     server = ScriptedServer(steps, chunked=chunked, timeout=20)
     out: list[str] = []
     try:
@@ -46,15 +51,22 @@ def _play(mod: ModuleType, steps: list[Step], calls: Callable[[Any], list[Any]],
 
 CASES: dict[str, tuple[list[Step], Callable[[Any], list[Any]], int]] = {
     "search_then_more": (
-        [*HELLO, cmd("SEARCH ALL"),
-         Send(b"* SEARCH " + NUMBERS + b"\r\n* 3 EXISTS\r\n{tag} OK done\r\n"),
-         cmd("NOOP"), send(b"{tag} OK noop")],
+        [
+            *HELLO,
+            cmd("SEARCH ALL"),
+            Send(b"* SEARCH " + NUMBERS + b"\r\n* 3 EXISTS\r\n{tag} OK done\r\n"),
+            cmd("NOOP"),
+            send(b"{tag} OK noop"),
+        ],
         lambda M: [lambda: M.search(None, "ALL"), M.noop],
         10 * MB,
     ),
     "status_line_with_literal_after": (
-        [*HELLO, cmd("FETCH 1 (X)"),
-         Send(b"* 1 FETCH (X " + NUMBERS + b" BODY {5}\r\nhello)\r\n{tag} OK done\r\n")],
+        [
+            *HELLO,
+            cmd("FETCH 1 (X)"),
+            Send(b"* 1 FETCH (X " + NUMBERS + b" BODY {5}\r\nhello)\r\n{tag} OK done\r\n"),
+        ],
         lambda M: [lambda: M.fetch("1", "(X)")],
         10 * MB,
     ),

@@ -26,6 +26,7 @@ from scripted_server import (
     ScriptedServer,
     Step,
     cmd,
+    cmd_any,
     describe_exc,
     send,
     typed,
@@ -35,7 +36,9 @@ LOGOUT: list[Step] = [cmd("LOGOUT"), send(b"* BYE bye", b"{tag} OK done")]
 Body = Callable[[ModuleType, int, list[str]], Any]
 
 
-def run(mod: ModuleType, scripts: list[list[Step]], body: Body) -> tuple[list[str], list[bytes], list[str]]:
+def run(
+    mod: ModuleType, scripts: list[list[Step]], body: Body
+) -> tuple[list[str], list[bytes], list[str]]:
     """Run ``body(mod, port, log)``; return the log (plus outcome) and the wire."""
     log: list[str] = []
     random.seed(99)
@@ -112,7 +115,12 @@ def recording_class(mod: ModuleType, log: list[str]) -> type:
 def _session(mod: ModuleType, port: int, log: list[str]) -> Any:
     M = recording_class(mod, log)("127.0.0.1", port)
     M.state = "AUTH"
-    return [M.noop(), M.untagged_responses.copy(), M.append("INBOX", None, None, b"abc"), M.logout()]
+    return [
+        M.noop(),
+        M.untagged_responses.copy(),
+        M.append("INBOX", None, None, b"abc"),
+        M.logout(),
+    ]
 
 
 def test_overrides_are_called() -> None:
@@ -269,12 +277,31 @@ def test_init_called_twice() -> None:
         M.login("user", "pass")
         old_sock = M.sock
         M.__init__("127.0.0.1", port)
-        second = (M.tagpre, M.tagnum, M.state, M.untagged_responses, M.tagged_commands, M.capabilities)
+        second = (
+            M.tagpre,
+            M.tagnum,
+            M.state,
+            M.untagged_responses,
+            M.tagged_commands,
+            M.capabilities,
+        )
         old_sock.close()
         return [first, second, M.logout()]
 
-    first = [*HELLO, cmd('LOGIN user "pass"'), send(b"{tag} OK logged in"), Detach()]
-    second = [send(b"* PREAUTH hi"), cmd("CAPABILITY"), send(b"* CAPABILITY IMAP4rev1 X2", b"{tag} OK ok"), *LOGOUT]
+    # The [CAPABILITY] code: imaplibs that refresh capabilities after LOGIN
+    # take them from it instead of sending CAPABILITY on this connection.
+    first = [
+        *HELLO,
+        cmd('LOGIN user "pass"'),
+        send(b"{tag} OK [CAPABILITY IMAP4rev1 X1] logged in"),
+        Detach(),
+    ]
+    second = [
+        send(b"* PREAUTH hi"),
+        cmd("CAPABILITY"),
+        send(b"* CAPABILITY IMAP4rev1 X2", b"{tag} OK ok"),
+        *LOGOUT,
+    ]
     compare([first, second], body)
 
 
@@ -283,11 +310,21 @@ def test_init_called_twice() -> None:
 
 def test_patch_open_and_connect_on_class() -> None:
     def body(mod: ModuleType, port: int, log: list[str]) -> Any:
-        with mock.patch.object(mod.IMAP4, "open") as open_, mock.patch.object(mod.IMAP4, "_connect") as connect_:
+        with (
+            mock.patch.object(mod.IMAP4, "open") as open_,
+            mock.patch.object(mod.IMAP4, "_connect") as connect_,
+        ):
             M = mod.IMAP4("example.invalid", 1234, timeout=3)
         log.append(repr(open_.call_args))
         log.append(repr(connect_.call_args))
-        return [M.state, M.debug, M.tagnum, M.tagged_commands, M.untagged_responses, M.continuation_response]
+        return [
+            M.state,
+            M.debug,
+            M.tagnum,
+            M.tagged_commands,
+            M.untagged_responses,
+            M.continuation_response,
+        ]
 
     compare([], body)
 
@@ -324,8 +361,9 @@ def test_patch_connect_wrapper_and_failure_cleanup() -> None:
             log.append("shutdown")
             shutdown(self)
 
-        with mock.patch.object(mod.IMAP4, "_connect", failing), mock.patch.object(
-            mod.IMAP4, "shutdown", recording_shutdown
+        with (
+            mock.patch.object(mod.IMAP4, "_connect", failing),
+            mock.patch.object(mod.IMAP4, "shutdown", recording_shutdown),
         ):
             mod.IMAP4("127.0.0.1", port)
 
@@ -361,7 +399,13 @@ def test_commands_writes_are_honoured() -> None:
         M.shutdown()
         return out
 
-    script = [*HELLO, cmd('XLIST "" *'), send(b'* XLIST () "/" INBOX', b"{tag} OK x"), cmd("NOOP"), send(b"{tag} OK done")]
+    script = [
+        *HELLO,
+        cmd('XLIST "" *'),
+        send(b'* XLIST () "/" INBOX', b"{tag} OK x"),
+        cmd("NOOP"),
+        send(b"{tag} OK done"),
+    ]
     compare([[*script[:-1], send(b"{tag} OK ok")]], body)
 
 
@@ -389,7 +433,17 @@ def test_maxline_patching(how: str) -> None:
         return M.welcome
 
     long_greeting = [send(b"* OK " + b"x" * 40)]
-    compare([long_greeting, [send(b"* OK " + b"x" * 40), cmd("CAPABILITY"), send(b"* CAPABILITY IMAP4", b"{tag} OK done")]], body)
+    compare(
+        [
+            long_greeting,
+            [
+                send(b"* OK " + b"x" * 40),
+                cmd("CAPABILITY"),
+                send(b"* CAPABILITY IMAP4", b"{tag} OK done"),
+            ],
+        ],
+        body,
+    )
 
 
 @pytest.mark.skipif(
@@ -416,7 +470,10 @@ def test_debug_global_and_instance_mesg() -> None:
         M.shutdown()
         return mod.Debug
 
-    script = [*HELLO, *[step for _ in range(3) for step in (cmd("NOOP"), send(b"* 1 EXISTS", b"{tag} OK done"))]]
+    script = [
+        *HELLO,
+        *[step for _ in range(3) for step in (cmd("NOOP"), send(b"* 1 EXISTS", b"{tag} OK done"))],
+    ]
     compare([script], body)
 
 
@@ -465,7 +522,8 @@ def test_state_and_literal_attributes() -> None:
         send(b"+ ok"),
         ExpectRaw(b"xyz\r\n"),
         send(b"{tag} OK a"),
-        cmd("CREATE caf\xe9".encode("latin-1")),
+        # quoted by imaplibs with _astring()
+        cmd_any("CREATE caf\xe9".encode("latin-1"), 'CREATE "caf\xe9"'.encode("latin-1")),
         send(b"{tag} OK c"),
     ]
     compare([script], body)

@@ -22,10 +22,32 @@ from typing import Any
 
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_IS_STDLIB, load_target
-from scripted_server import HELLO, Close, ScriptedServer, Send, WaitFor, cmd, send
+from scripted_server import (
+    HELLO,
+    Close,
+    ScriptedServer,
+    Send,
+    WaitFor,
+    cmd,
+    keeps_partial_line,
+    reads_socket_itself,
+    refuses_oversized_literal,
+    send,
+)
 
 mod = load_target()
 both = pytest.mark.parametrize("m", [mod, STDLIB], ids=["target", "stdlib"])
+
+
+def _skip_unguarded_stdlib(m: ModuleType) -> None:
+    """The reentrancy tests hold for the stdlib where its reads go through a
+    BufferedReader, which refuses a reentrant call; an imaplib that reads
+    ``sock`` into its own buffer (3.14 on) has no such guard, and imaplib_c
+    keeps refusing there (asserted by the ``target`` run)."""
+    if m is STDLIB and reads_socket_itself(STDLIB):
+        pytest.skip(
+            "this imaplib reads the socket into its own buffer: no BufferedReader refuses a reentrant read"
+        )
 
 
 def _socket_class(on_recv: Any) -> type[socket.socket]:
@@ -37,7 +59,9 @@ def _socket_class(on_recv: Any) -> type[socket.socket]:
     return HookedSocket
 
 
-def _client(m: ModuleType, port: int, sock_cls: type[socket.socket] | None = None, **kw: Any) -> Any:
+def _client(
+    m: ModuleType, port: int, sock_cls: type[socket.socket] | None = None, **kw: Any
+) -> Any:
     """IMAP4 on 127.0.0.1:port whose socket is of class sock_cls."""
 
     class Client(m.IMAP4):  # type: ignore[name-defined,misc]
@@ -61,6 +85,7 @@ def _client(m: ModuleType, port: int, sock_cls: type[socket.socket] | None = Non
 @both
 def test_signal_handler_reading_again_is_refused(m: ModuleType) -> None:
     """A SIGALRM handler calls readline() while noop() is blocked in recv."""
+    _skip_unguarded_stdlib(m)
     go = threading.Event()
     big = b"* XBIG " + b"x" * 600_000
     server = ScriptedServer(
@@ -93,6 +118,7 @@ def test_signal_handler_reading_again_is_refused(m: ModuleType) -> None:
 @both
 def test_recv_into_calling_back_is_refused(m: ModuleType) -> None:
     """A socket subclass whose recv_into reads from the IMAP4 object again."""
+    _skip_unguarded_stdlib(m)
     seen: list[BaseException] = []
     state: dict[str, Any] = {"armed": False, "M": None}
 
@@ -145,6 +171,14 @@ class Sock(socket.socket):
         if blocked.is_set():
             returned.set()
         return n
+    def recv(self, size, *a):  # imaplib's own read buffer (3.14 on) calls this
+        if total[0] >= 2_000_000:
+            blocked.set()
+        data = super().recv(size, *a)
+        total[0] += len(data)
+        if blocked.is_set():
+            returned.set()
+        return data
 
 class File:
     # file.close() runs while shutdown() is half done: let more data
@@ -161,7 +195,11 @@ class C(m.IMAP4):
         return Sock(s.family, s.type, s.proto, fileno=s.detach())
     def open(self, *a, **k):
         super().open(*a, **k)
-        self.file = File(self.file)
+        # The socket file that the interpreter's shutdown() closes: "file" up
+        # to 3.13, "_file" in 3.14, "_imaplib_file" from 3.15 (where "file" is
+        # a property).
+        name = next(n for n in ("_imaplib_file", "_file", "file") if n in vars(self))
+        setattr(self, name, File(getattr(self, name)))
 
 M = C("127.0.0.1", server.port)
 M.state = "SELECTED"
@@ -186,9 +224,13 @@ print("RESULT", out)
 
 def test_shutdown_from_another_thread_while_reading() -> None:
     """Another thread shuts down while fetch() is in recv with a 2 MB buffer."""
-    code = _SHUTDOWN_SCRIPT.format(tests=str(REPO_ROOT / "tests"), repo=str(REPO_ROOT), mod=mod.__name__)
+    code = _SHUTDOWN_SCRIPT.format(
+        tests=str(REPO_ROOT / "tests"), repo=str(REPO_ROOT), mod=mod.__name__
+    )
     for _ in range(3):
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
         assert result, proc.stdout
@@ -237,7 +279,10 @@ def test_shutdown_from_another_thread_wakes_blocked_reader(only_extension: None)
 
 
 def _timeout_in_literal_script(go: threading.Event) -> list[Any]:
-    body = b"Subject: x\r\n\r\n* 31337 EXISTS\r\n* OK [ALERT] pwned\r\n* CAPABILITY EVIL\r\n" + b"z" * 40
+    body = (
+        b"Subject: x\r\n\r\n* 31337 EXISTS\r\n* OK [ALERT] pwned\r\n* CAPABILITY EVIL\r\n"
+        + b"z" * 40
+    )
     first = b"* 1 FETCH (BODY[] {%d}\r\n" % len(body) + body[:20]
     return HELLO + [
         cmd("FETCH 1 (BODY[])"),
@@ -287,8 +332,8 @@ def test_timeout_before_a_response_is_recoverable(m: ModuleType) -> None:
             M._get_response()
         go.set()
         M.sock.settimeout(5)
-        if m is STDLIB and sys.version_info < (3, 14):
-            pytest.skip("stdlib before 3.14 refuses a timed-out file object")
+        if m is STDLIB and not keeps_partial_line(STDLIB):
+            pytest.skip("this imaplib's socket file refuses every read after a timeout")
         assert M._command_complete("NOOP", tag) == ("OK", [b"late"])
         assert M.untagged_responses["EXISTS"] == [b"2"]
     finally:
@@ -296,22 +341,46 @@ def test_timeout_before_a_response_is_recoverable(m: ModuleType) -> None:
         server.stop()
 
 
-def test_timeout_in_partial_line_breaks_the_connection(only_extension: None) -> None:
+def _partial_line_then_timeout(m: ModuleType, after: Any) -> Any:
+    """noop() times out inside a line ("* 1 EXI"); the rest of it and the
+    tagged reply arrive; return ``after(M)``."""
     go = threading.Event()
     script = HELLO + [cmd("NOOP"), Send(b"* 1 EXI"), WaitFor(go), send(b"STS", b"{tag} OK x")]
     server = ScriptedServer(script, timeout=10)
-    M = _client(mod, server.port, timeout=0.3)
+    M = _client(m, server.port, timeout=0.3)
     try:
         with pytest.raises((TimeoutError, socket.timeout)):
             M.noop()
         go.set()
+        return after(M)
+    finally:
+        M.shutdown()
+        server.stop()
+
+
+def test_timeout_in_partial_line_breaks_the_connection(only_extension: None) -> None:
+    """Where the interpreter's imaplib refuses reads after a timeout (its
+    socket file, up to 3.13), the engine marks the connection broken.  Where
+    imaplib keeps the start of the line in its own buffer and finishes it on
+    the next read (3.14 on, what IDLE relies on), the engine does the same."""
+    if keeps_partial_line(STDLIB):
+
+        def finish(M: Any) -> Any:
+            M.sock.settimeout(5)
+            return [M.readline(), M.readline().split(b" ", 1)[1]]
+
+        want = [b"* 1 EXISTS\r\n", b"OK x\r\n"]
+        assert _partial_line_then_timeout(STDLIB, finish) == want
+        assert _partial_line_then_timeout(mod, finish) == want
+        return
+
+    def refused(M: Any) -> None:
         with pytest.raises(mod.IMAP4.abort, match="middle of a response"):
             M.readline()
         with pytest.raises(mod.IMAP4.abort, match="middle of a response"):
             M.read(1)
-    finally:
-        M.shutdown()
-        server.stop()
+
+    _partial_line_then_timeout(mod, refused)
 
 
 # 4. ------------------------------------------ one guard for the whole command
@@ -336,7 +405,12 @@ def test_guard_covers_the_whole_command(only_extension: None) -> None:
     t.start()
     try:
         assert between.wait(5)
-        for call in (lambda: M.select(), lambda: M.noop(), lambda: M._simple_command("NOOP"), M.readline):
+        for call in (
+            lambda: M.select(),
+            lambda: M.noop(),
+            lambda: M._simple_command("NOOP"),
+            M.readline,
+        ):
             with pytest.raises(RuntimeError, match="another thread"):
                 call()
     finally:
@@ -350,9 +424,11 @@ def test_guard_covers_the_whole_command(only_extension: None) -> None:
 def test_guard_leaves_signatures_and_identity() -> None:
     import inspect
 
-    f = mod.IMAP4.fetch
-    assert inspect.signature(f) == inspect.signature(f.__wrapped__)
-    assert f.__name__ == "fetch" and f.__doc__ == f.__wrapped__.__doc__
+    g = vars(mod.IMAP4)["fetch"]  # the guarded wrapper in the class dict
+    assert inspect.signature(g) == inspect.signature(g.__wrapped__)
+    assert g.__name__ == "fetch" and g.__doc__ == g.__wrapped__.__doc__
+    # Through the class, the interpreter's own function (tools introspect it).
+    assert mod.IMAP4.fetch is g.__wrapped__ is STDLIB.IMAP4.fetch
     assert "message_set" in str(inspect.signature(mod.IMAP4.fetch))
 
 
@@ -364,8 +440,17 @@ def test_untagged_keys_after_an_equal_but_distinct_key(m: ModuleType) -> None:
     # Twelve-letter words: their str objects share a size class with no
     # other object the engine makes per line, so a freed word's memory is
     # what the next word gets (how a dangling pointer showed up).
-    kinds = [b"XFOOXFOOXFOO", b"NEWTNEWTNEWT", b"WWWWWWWWWWWW", b"XFOOXFOOXFOO", b"QQQQQQQQQQQQ",
-             b"RRRRRRRRRRRR", b"XFOOXFOOXFOO", b"SSSSSSSSSSSS", b"TTTTTTTTTTTT"]
+    kinds = [
+        b"XFOOXFOOXFOO",
+        b"NEWTNEWTNEWT",
+        b"WWWWWWWWWWWW",
+        b"XFOOXFOOXFOO",
+        b"QQQQQQQQQQQQ",
+        b"RRRRRRRRRRRR",
+        b"XFOOXFOOXFOO",
+        b"SSSSSSSSSSSS",
+        b"TTTTTTTTTTTT",
+    ]
     lines = [b"* %s v%d" % (k, i) for i, k in enumerate(kinds)]
     server = ScriptedServer(HELLO + [cmd("NOOP"), send(*lines, b"{tag} OK done")], timeout=10)
     M = _client(m, server.port)
@@ -440,16 +525,25 @@ def test_readline_override_returning_none_is_eof(m: ModuleType) -> None:
 
 @both
 def test_huge_literal_fails_at_once(m: ModuleType) -> None:
+    """A literal announced larger than sys.maxsize: where the interpreter's
+    imaplib refuses it at once (``file.read``, up to 3.13.0), so does the
+    engine; where imaplib reads what arrives (in bounded chunks) until EOF or
+    a timeout, the engine waits the same way (README, deliberate differences)."""
+    refuses = refuses_oversized_literal(STDLIB)
     hold = threading.Event()
     script = HELLO + [cmd("NOOP"), send(b"* 1 FETCH (BODY[] {%d}" % (2**64)), WaitFor(hold, 10)]
     server = ScriptedServer(script, timeout=15)
-    M = _client(m, server.port, timeout=5)
+    M = _client(m, server.port, timeout=5 if refuses else 0.5)
     t0 = time.monotonic()
     try:
         with pytest.raises(Exception) as info:
             M.noop()
-        assert time.monotonic() - t0 < 3, "waited for a literal that can never arrive"
-        assert not isinstance(info.value, (TimeoutError, socket.timeout))
+        if refuses:
+            assert time.monotonic() - t0 < 3, "waited for a literal that can never arrive"
+            assert not isinstance(info.value, (TimeoutError, socket.timeout))
+        else:
+            assert time.monotonic() - t0 >= 0.4, "did not wait for the literal as imaplib does"
+            assert isinstance(info.value, (TimeoutError, socket.timeout)), info.value
     finally:
         hold.set()
         M.shutdown()
@@ -458,7 +552,10 @@ def test_huge_literal_fails_at_once(m: ModuleType) -> None:
 
 def test_line_over_maxline_breaks_the_connection(only_extension: None, monkeypatch: Any) -> None:
     monkeypatch.setattr(mod, "_MAXLINE", 100)
-    script = HELLO + [cmd("NOOP"), send(b"* XLONG " + b"a" * 300 + b" * 9 EXISTS", b"{tag} OK done")]
+    script = HELLO + [
+        cmd("NOOP"),
+        send(b"* XLONG " + b"a" * 300 + b" * 9 EXISTS", b"{tag} OK done"),
+    ]
     server = ScriptedServer(script, timeout=10)
     M = _client(mod, server.port)
     try:
