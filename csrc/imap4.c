@@ -592,6 +592,11 @@ imap4_bind(modstate *st, PyTypeObject *cls, PyObject *start_timeout)
         wrapped = PyObject_GetAttrString(cur, "__wrapped__");
         if (wrapped == NULL)
             return -1;
+        if (!PyObject_TypeCheck(wrapped, &PyMethodDescr_Type)) {
+            Py_DECREF(wrapped);
+            PyErr_SetString(PyExc_SystemError, "Engine._get_response is not a C method");
+            return -1;
+        }
         get_response_plain.ml_meth = ((PyMethodDescrObject *)wrapped)->d_method->ml_meth;
         Py_DECREF(wrapped);
         descr = PyDescr_NewMethod(tp, &get_response_plain);

@@ -398,19 +398,12 @@ int
 engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
 {
     PyObject *lst;
-    if (e->idle_capture && !OV(e, _append_untagged)) {
-        /* 3.14's IDLE queues responses in its own _append_untagged */
-        PyObject *a[2] = {typ, dat}, *r;
-        r = call_super((PyObject *)e->self, e->st->names[OV__append_untagged], a, 2);
-        CALLED_OUT(e);
-        if (r == NULL)
-            return -1;
-        Py_DECREF(r);
-        return 0;
-    }
-    if (OV(e, _append_untagged)) {
-        PyObject *a[2] = {typ, dat}, *r;
-        r = call_method((PyObject *)e->self, e->st->names[OV__append_untagged], a, 2);
+    if (OV(e, _append_untagged) || e->idle_capture) {
+        /* An override is called as imaplib calls it; without one, 3.14's
+         * IDLE queues responses in imaplib's own _append_untagged. */
+        PyObject *a[2] = {typ, dat}, *r, *self = (PyObject *)e->self;
+        PyObject *name = e->st->names[OV__append_untagged];
+        r = OV(e, _append_untagged) ? call_method(self, name, a, 2) : call_super(self, name, a, 2);
         CALLED_OUT(e);
         if (r == NULL)
             return -1;
