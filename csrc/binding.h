@@ -15,6 +15,8 @@
  *   imap4_reader.c    the fast reader: receive buffer over sock.recv_into
  *   imap4_engine.c    the response loop (_get_line, _get_response,
  *                     _get_tagged_response, _append_untagged)
+ *   imap4_command.c   sending commands (_command, _command_complete,
+ *                     _simple_command) and the APPEND line-end helper
  *   imap4_debug.c     _mesg/_log/print_log and the log ring
  *
  * Public attributes (state, untagged_responses, tagged_commands, ...) live
@@ -95,7 +97,8 @@ typedef struct {
  * whether a subclass or an instance overrides a method. */
 #define OVERRIDABLE(X)                                                         \
     X(readline) X(read) X(_get_line) X(_get_response) X(_append_untagged)      \
-    X(_log) X(_mesg) X(_check_bye) X(print_log)
+    X(_log) X(_mesg) X(_check_bye) X(print_log) X(_get_tagged_response)        \
+    X(_command) X(_command_complete) X(_new_tag) X(send)
 
 enum {
 #define X(n) OV_##n,
@@ -120,11 +123,13 @@ typedef struct {
                              and a partial line survives a timeout */
     int literal_overflow; /* a literal over sys.maxsize raises OverflowError
                              at once (file.read, up to 3.13.0) */
+    int plain_send;       /* imaplib's send() is sys.audit + sock.sendall:
+                             the engine may do both itself */
     /* The methods IMAP4 resolves each hook to (bound by _bind()): a hook
      * that resolves elsewhere is overridden and is called through Python. */
     PyObject *own_descr[OV_COUNT];
     PyObject *names[OV_COUNT];
-    /* Interned attribute names (module_clear walks s_state .. b_space) */
+    /* Interned attribute names and constants (module_clear walks s_state .. b_space) */
     PyObject *s_state, *s_untagged_responses, *s_tagged_commands, *s_literal,
         *s_continuation_response, *s_is_readonly, *s_tagnum, *s_tagpre, *s_tagre,
         *s_debug, *s_encoding, *s_sock, *s_file, *s_utf8_enabled, *s_capabilities,
@@ -132,8 +137,8 @@ typedef struct {
         *s_tls_established, *s_pattern, *s_error, *s_abort, *s_readonly, *s_shutdown,
         *s_recv_into, *s_close, *s_raw, *s__sock, *s_OK, *s_NO, *s_BAD, *s_BYE,
         *s_empty_str, *s_get, *s_pop, *s_logging, *s_Commands, *s_MAXLINE, *s_log,
-        *s_idle_capture, *s_release, *s_starttls_flag;
-    PyObject *b_empty, *b_crlf, *b_space;
+        *s_idle_capture, *s_release, *s_starttls_flag, *s_sendall, *s_READ_ONLY, *s_Continuation, *s_match;
+    PyObject *i_one, *b_empty, *b_crlf, *b_space;
 } modstate;
 
 extern PyModuleDef imaplib_c_module;
@@ -198,6 +203,25 @@ int parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObj
  * the engine's own stands in front of. */
 PyObject *call_super(PyObject *self, PyObject *name, PyObject *const *args, size_t nargs);
 
+/* Is hook `name` overridden in this engine pass? */
+#define OV(e, name) ((e)->ov & (1u << OV_##name))
+
+/* Run a method body inside the engine: context set up, thread guard held;
+ * the body sets res_ and ends with ENGINE_END(). */
+#define ENGINE_BEGIN(self_)                                                    \
+    engine e;                                                                  \
+    PyObject *res_ = NULL;                                                     \
+    if (busy_enter((IMAP4Object *)(self_)) < 0)                                \
+        return NULL;                                                           \
+    if (engine_init(&e, (IMAP4Object *)(self_)) < 0)                           \
+        goto end_;
+
+#define ENGINE_END()                                                           \
+    end_:                                                                      \
+    engine_fini(&e);                                                           \
+    busy_leave(e.self);                                                        \
+    return res_;
+
 /* Would imaplib send a message of this debug level to _mesg? */
 #define MESG_ON(e, level) ((e)->debug >= (level) && !(e)->mesg_dead)
 
@@ -246,6 +270,15 @@ int engine_append_untagged(engine *e, PyObject *typ, PyObject *dat);
 int engine_check_bye(engine *e);
 int engine_mesg(engine *e, PyObject *msg);
 int engine_mesgf(engine *e, const char *fmt, ...);
+int engine_ensure_fresh(engine *e);
+/* self._get_response() (through an override): 1 data, 0 none, -1 error */
+int engine_call_get_response(engine *e, PyObject **resp_out);
+/* Does the pending exception match self.<kind_name>? (it stays set) */
+int engine_exc_matches(engine *e, PyObject *kind_name);
+
+/* commands (imap4_command.c) */
+extern PyMethodDef imap4_command_methods[];
+PyObject *mod_map_crlf_sub(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 /* debug (imap4_debug.c) */
 /* secs < 0: now */

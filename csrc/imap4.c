@@ -548,7 +548,8 @@ imap4_add_type(PyObject *module, modstate *st)
     if (tp == NULL)
         return -1;
     st->imap4_type = tp;
-    if (add_methods(tp, imap4_engine_methods) < 0 || add_methods(tp, imap4_debug_methods) < 0)
+    if (add_methods(tp, imap4_engine_methods) < 0 || add_methods(tp, imap4_command_methods) < 0
+        || add_methods(tp, imap4_debug_methods) < 0)
         return -1;
     {
         PyGetSetDef *g;

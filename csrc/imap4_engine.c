@@ -15,8 +15,6 @@
 
 #include <string.h>
 
-#define OV(e, name) ((e)->ov & (1u << OV_##name))
-
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
@@ -54,8 +52,8 @@ engine_mesgf(engine *e, const char *fmt, ...)
     return r;
 }
 
-static int
-ensure_fresh(engine *e)
+int
+engine_ensure_fresh(engine *e)
 {
     return e->dirty ? engine_refresh(e) : 0;
 }
@@ -412,7 +410,7 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
     }
     if (dat == Py_None)
         dat = e->st->b_empty;
-    if (ensure_fresh(e) < 0)
+    if (engine_ensure_fresh(e) < 0)
         return -1;
     if (MESG_ON(e, 5)) {
         PyObject *cur, *n;
@@ -430,7 +428,7 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
             return -1;
         r = engine_mesgf(e, "untagged_responses[%S] %S += [\"%R\"]", typ, n, dat);
         Py_DECREF(n);
-        if (r < 0 || ensure_fresh(e) < 0)
+        if (r < 0 || engine_ensure_fresh(e) < 0)
             return -1;
     }
     if (typ == e->st->s_BYE)
@@ -499,7 +497,7 @@ check_bye_internal(engine *e)
 {
     PyObject *bye, *last, *msg;
     int t;
-    if (ensure_fresh(e) < 0)
+    if (engine_ensure_fresh(e) < 0)
         return -1;
     if (e->bye_state == 0)
         return 0;
@@ -935,13 +933,17 @@ super_get_response(engine *e, PyObject **resp_out)
  * _connect() reads after a continuation greeting.  Set only where a
  * caller can look at it (continuations), not for every line. */
 static int
-set_mo(engine *e, const char *regex, PyObject *line)
+set_mo(engine *e, PyObject *line)
 {
-    PyObject *cre = ns_get(e->st, regex), *mo;
+    PyObject *cre = PyDict_GetItemWithError(e->st->ns, e->st->s_Continuation), *mo;
     int r;
-    if (cre == NULL)
+    if (cre == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_AttributeError, "imaplib has no attribute 'Continuation'");
         return -1;
-    mo = PyObject_CallMethod(cre, "match", "(O)", line);
+    }
+    Py_INCREF(cre); /* match() may be Python code */
+    mo = PyObject_CallMethodOneArg(cre, e->st->s_match, line);
     Py_DECREF(cre);
     if (mo == NULL)
         return -1;
@@ -963,7 +965,7 @@ get_response(engine *e, PyObject **resp_out)
 
     if (resp_out)
         *resp_out = NULL;
-    if (ensure_fresh(e) < 0)
+    if (engine_ensure_fresh(e) < 0)
         return -1;
     if (e->tagpre == NULL) {
         int t = tag_prefix(e);
@@ -1027,7 +1029,7 @@ get_response(engine *e, PyObject **resp_out)
                                         bytes_of(p + r.text.off, r.text.len));
             int rr = g ? log_match(e, 1, "tagre", g) : -1;
             Py_XDECREF(g);
-            if (rr < 0 || ensure_fresh(e) < 0) {
+            if (rr < 0 || engine_ensure_fresh(e) < 0) {
                 Py_DECREF(tag);
                 goto error;
             }
@@ -1129,7 +1131,7 @@ get_response(engine *e, PyObject **resp_out)
         }
         rr = PyObject_SetAttr(self, e->st->s_continuation_response, cont);
         Py_DECREF(cont);
-        if (rr < 0 || set_mo(e, "Continuation", resp) < 0)
+        if (rr < 0 || set_mo(e, resp) < 0)
             goto error;
         Py_XDECREF(resp);
         return 0;
@@ -1170,8 +1172,8 @@ error:
 }
 
 /* self._get_response(): 1/0/-1 as get_response, through an override. */
-static int
-call_get_response(engine *e, PyObject **resp_out)
+int
+engine_call_get_response(engine *e, PyObject **resp_out)
 {
     if (OV(e, _get_response)) {
         PyObject *r = call_method((PyObject *)e->self, e->st->names[OV__get_response], NULL, 0);
@@ -1213,8 +1215,8 @@ engine_get_response(engine *e)
 /* Does the pending exception match self.<kind>?  The exception is taken
  * out while the attribute is looked up (no C-API call may run with an
  * exception set) and put back unchanged. */
-static int
-matches_self_attr(engine *e, PyObject *kind_name)
+int
+engine_exc_matches(engine *e, PyObject *kind_name)
 {
     PyObject *exc = exc_take(), *cls;
     int m;
@@ -1263,7 +1265,7 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
     for (;;) {
         PyObject *result;
         int r;
-        if (ensure_fresh(e) < 0)
+        if (engine_ensure_fresh(e) < 0)
             return -1;
         if (!e->tag_check && !expect_bye)
             goto next; /* only untagged lines since the last look */
@@ -1293,10 +1295,10 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
     next:
         if (engine_check_bye(e) < 0)
             return -1;
-        r = call_get_response(e, NULL);
+        r = engine_call_get_response(e, NULL);
         if (r < 0) {
             /* except self.abort: print the interaction log at debug >= 1 */
-            int m = matches_self_attr(e, e->st->s_abort);
+            int m = engine_exc_matches(e, e->st->s_abort);
             if (m > 0 && e->debug >= 1 && (!e->mesg_dead || OV(e, print_log))) {
                 PyObject *exc = exc_take(), *pr;
                 pr = PyObject_CallMethod(self, "print_log", NULL);
@@ -1316,21 +1318,6 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
 /* ------------------------------------------------------------------ */
 /* Python-visible methods                                              */
 /* ------------------------------------------------------------------ */
-
-/* Run `body` inside the engine: context set up, thread guard held. */
-#define ENGINE_BEGIN(self_)                                                    \
-    engine e;                                                                  \
-    PyObject *res_ = NULL;                                                     \
-    if (busy_enter((IMAP4Object *)(self_)) < 0)                                \
-        return NULL;                                                           \
-    if (engine_init(&e, (IMAP4Object *)(self_)) < 0)                           \
-        goto end_;
-
-#define ENGINE_END()                                                           \
-    end_:                                                                      \
-    engine_fini(&e);                                                           \
-    busy_leave(e.self);                                                        \
-    return res_;
 
 static PyObject *
 m_get_line(PyObject *self, PyObject *Py_UNUSED(ignored))

@@ -142,6 +142,13 @@ ptrdiff_t imapc_arg_ctl(const unsigned char *p, size_t len);
  * significant first; 0 gives "".  `out` needs 16 bytes; returns length. */
 size_t imapc_int2ap(uint64_t num, unsigned char out[16]);
 
+/* imaplib's MapCRLF.sub(CRLF, msg) (pattern \r\n|\r|\n): every CRLF, lone
+ * CR and lone LF becomes CRLF.  imapc_crlf_size returns the output size
+ * (at most 2 * len) and sets *changed when the output differs from the
+ * input (a lone CR or LF); imapc_crlf_copy writes that many bytes to dst. */
+size_t imapc_crlf_size(const unsigned char *p, size_t len, int *changed);
+void imapc_crlf_copy(unsigned char *dst, const unsigned char *p, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Flags and dates                                                     */
 /* ------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* imapc_cmd.c - pieces of command encoding: tag letters, argument checks. */
+/* imapc_cmd.c - pieces of command encoding: tag letters, argument checks,
+ * line-end normalisation of APPEND messages. */
 #include "imapc.h"
 
 #include <string.h>
@@ -29,4 +30,82 @@ imapc_int2ap(uint64_t num, unsigned char out[16])
     for (i = 0; i < n; i++)
         out[i] = tmp[n - 1 - i];
     return n;
+}
+
+/* Line-end scanning for the CRLF mapper: memchr for CR and for LF, each
+ * rescanned only once passed, so a message costs two memchr passes. */
+typedef struct {
+    const unsigned char *p, *end, *cr, *lf;
+} eol_scan;
+
+static const unsigned char *
+find_byte(const unsigned char *from, const unsigned char *end, int c)
+{
+    return from < end ? memchr(from, c, (size_t)(end - from)) : NULL;
+}
+
+static void
+eol_init(eol_scan *s, const unsigned char *p, size_t len)
+{
+    s->p = p;
+    s->end = p + len;
+    s->cr = find_byte(p, s->end, '\r');
+    s->lf = find_byte(p, s->end, '\n');
+}
+
+/* The next CR or LF at or after s->p, or NULL. */
+static const unsigned char *
+eol_next(eol_scan *s)
+{
+    if (s->cr != NULL && s->cr < s->p)
+        s->cr = find_byte(s->p, s->end, '\r');
+    if (s->lf != NULL && s->lf < s->p)
+        s->lf = find_byte(s->p, s->end, '\n');
+    if (s->cr == NULL)
+        return s->lf;
+    if (s->lf == NULL)
+        return s->cr;
+    return s->cr < s->lf ? s->cr : s->lf;
+}
+
+/* Length of the line end at q (CRLF: 2, lone CR or LF: 1). */
+static size_t
+eol_len(const eol_scan *s, const unsigned char *q)
+{
+    return (*q == '\r' && q + 1 < s->end && q[1] == '\n') ? 2 : 1;
+}
+
+size_t
+imapc_crlf_size(const unsigned char *p, size_t len, int *changed)
+{
+    eol_scan s;
+    const unsigned char *q;
+    size_t out = len;
+    *changed = 0;
+    eol_init(&s, p, len);
+    while ((q = eol_next(&s)) != NULL) {
+        size_t n = eol_len(&s, q);
+        if (n == 1) {
+            out++;
+            *changed = 1;
+        }
+        s.p = q + n;
+    }
+    return out;
+}
+
+void
+imapc_crlf_copy(unsigned char *dst, const unsigned char *p, size_t len)
+{
+    eol_scan s;
+    const unsigned char *q;
+    eol_init(&s, p, len);
+    while ((q = eol_next(&s)) != NULL) {
+        memcpy(dst, s.p, (size_t)(q - s.p));
+        dst += q - s.p;
+        *dst++ = '\r';
+        *dst++ = '\n';
+        s.p = q + eol_len(&s, q);
+    }
+    memcpy(dst, s.p, (size_t)(s.end - s.p));
 }

@@ -73,7 +73,8 @@ mstate(PyObject *module)
 /* ------------------------------------------------------------------ */
 
 PyDoc_STRVAR(bind__doc__,
-             "_bind($module, cls, namespace, skip_blank, own_buffer, start_timeout, literal_overflow)\n--\n\n"
+             "_bind($module, cls, namespace, skip_blank, own_buffer, start_timeout, literal_overflow,\n"
+             "      plain_send)\n--\n\n"
              "Bind the engine to the final IMAP4 class and the interpreter's imaplib\n"
              "module namespace, with the rules imaplib_c/_rules.py found there.");
 
@@ -81,9 +82,9 @@ static PyObject *
 mod_bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     modstate *st = mstate(module);
-    int skip, prop, ovf;
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "_bind() takes 6 arguments");
+    int skip, prop, ovf, psend;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "_bind() takes 7 arguments");
         return NULL;
     }
     if (!PyType_Check(args[0]) || !PyDict_Check(args[1])) {
@@ -91,7 +92,7 @@ mod_bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     if ((skip = PyObject_IsTrue(args[2])) < 0 || (prop = PyObject_IsTrue(args[3])) < 0
-        || (ovf = PyObject_IsTrue(args[5])) < 0)
+        || (ovf = PyObject_IsTrue(args[5])) < 0 || (psend = PyObject_IsTrue(args[6])) < 0)
         return NULL;
     if (imap4_bind(st, (PyTypeObject *)args[0], args[4]) < 0)
         return NULL;
@@ -99,6 +100,7 @@ mod_bind(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     st->skip_blank = skip;
     st->own_buffer = prop;
     st->literal_overflow = ovf;
+    st->plain_send = psend;
     Py_RETURN_NONE;
 }
 
@@ -111,7 +113,13 @@ mod_guard(PyObject *module, PyObject *func)
     return guard_wrap(mstate(module), func);
 }
 
+PyDoc_STRVAR(map_crlf_sub__doc__,
+             "_map_crlf_sub($module, namespace, pattern, repl, string, count=0, /)\n--\n\n"
+             "namespace['MapCRLF'].sub(repl, string, count), in C while that is `pattern`.");
+
 static PyMethodDef module_methods[] = {
+    {"_map_crlf_sub", (PyCFunction)(void (*)(void))mod_map_crlf_sub, METH_FASTCALL,
+     map_crlf_sub__doc__},
     {"_bind", (PyCFunction)(void (*)(void))mod_bind, METH_FASTCALL, bind__doc__},
     {"_guard", mod_guard, METH_O, guard__doc__},
     {NULL, NULL, 0, NULL},
@@ -178,7 +186,11 @@ intern_names(modstate *st)
     INTERN(s_idle_capture, "_idle_capture");
     INTERN(s_release, "release");
     INTERN(s_starttls_flag, "_imaplib_c_starttls");
-    if (!(st->b_empty = PyBytes_FromStringAndSize("", 0))
+    INTERN(s_sendall, "sendall");
+    INTERN(s_READ_ONLY, "READ-ONLY");
+    INTERN(s_Continuation, "Continuation");
+    INTERN(s_match, "match");
+    if (!(st->i_one = PyLong_FromLong(1)) || !(st->b_empty = PyBytes_FromStringAndSize("", 0))
         || !(st->b_crlf = PyBytes_FromStringAndSize("\r\n", 2))
         || !(st->b_space = PyBytes_FromStringAndSize(" ", 1)))
         return -1;

@@ -11,7 +11,7 @@ there.
 
 from __future__ import annotations
 
-from . import _classes, _namespace, _rules, _stdlib_loader
+from . import _classes, _commands_check, _namespace, _rules, _stdlib_loader
 from . import _imaplib_c as _ext
 
 _stdlib = _stdlib_loader.load()  # the interpreter's own imaplib
@@ -20,6 +20,16 @@ _classes_made = _classes.build(_stdlib, _ext)
 globals().update(_classes_made)
 _found = _rules.find(_stdlib)
 _ext._bind(IMAP4, vars(_stdlib), *_found)  # type: ignore[name-defined]  # noqa: F821
+# The engine's command path where it does what the interpreter's does.
+_command_differences = _commands_check.differences(
+    IMAP4,  # type: ignore[name-defined]  # noqa: F821
+    _stdlib,
+    _classes.interpreters_commands(_stdlib),
+)
+c_commands = not _command_differences
+if not c_commands:
+    _classes.use_interpreters_commands(IMAP4, _stdlib, _ext)  # type: ignore[name-defined]  # noqa: F821
+    _ext._bind(IMAP4, vars(_stdlib), *_found)  # type: ignore[name-defined]  # noqa: F821
 
 if not hasattr(_stdlib.IMAP4, "idle"):
     # IDLE as CPython 3.14 offers it, on every version (see _idle.py).

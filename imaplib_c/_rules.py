@@ -23,6 +23,7 @@ class Rules(NamedTuple):
     own_buffer: bool  # IMAP4.file is a property; readline() reads sock into its own buffer
     start_timeout: bool  # _get_response(start_timeout=False) (IDLE, 3.14+)
     literal_overflow: bool  # read(size > sys.maxsize) raises OverflowError at once
+    plain_send: bool  # send() is sys.audit("imaplib.send", ...) + self.sock.sendall(data)
 
 
 def _probe(std: ModuleType, lines: list[bytes], literal: bytes = b"") -> Any:
@@ -97,4 +98,17 @@ def find(std: ModuleType) -> Rules:
         own_buffer=isinstance(vars(std.IMAP4).get("file"), property),
         start_timeout="start_timeout" in params,
         literal_overflow=_literal_overflows(std),
+        plain_send=_plain_send(std),
+    )
+
+
+def _plain_send(std: ModuleType) -> bool:
+    """Is the interpreter's IMAP4.send exactly ``sys.audit("imaplib.send", self,
+    data); self.sock.sendall(data)``, so that the engine may do it itself?"""
+    code = std.IMAP4.send.__code__
+    return (
+        code.co_argcount == 2
+        and code.co_names == ("sys", "audit", "sock", "sendall")
+        and "imaplib.send" in code.co_consts
+        and std.IMAP4.send.__defaults__ is None
     )

@@ -27,6 +27,7 @@ TESTS=(
     tests/test_conformance.py
     tests/test_differential.py
     tests/test_signatures.py
+    tests/test_command_path.py
     # version independent
     tests/test_hostile.py
     tests/test_subclass.py
