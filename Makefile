@@ -21,8 +21,8 @@ CC        ?= cc
 CLANG     ?= clang
 CORE_SRC  := $(sort $(wildcard csrc/imapc_*.c))
 CORE_HDR  := csrc/imapc.h
-WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wwrite-strings \
-             -Wno-unused-function
+# csrc/cflags.txt: the warning flags setup.py uses too
+WARN      := $(shell grep '^-' csrc/cflags.txt) -Werror
 CSTD      := -std=c11 -D_DEFAULT_SOURCE
 INC       := -Icsrc -Itests/c
 CFLAGS_CT ?= -O2 -g

@@ -65,17 +65,18 @@ typedef struct {
     /* Instance-level overrides (imap._mesg = f): checked again only when
      * one of the hook names was assigned (ov_assigned, set by setattr) or
      * the instance dict changed size since the last look. */
-    int ov_assigned;
+    int ov_assigned; /* atomic: ATOMIC_*_FLAG */
     Py_ssize_t ov_dict_size;
 
     /* The command guard (guard.c): the thread inside a method, its depth. */
-    unsigned long busy_thread;
+    uintptr_t busy_thread; /* 0: free (atomic: ATOMIC_*_TID) */
     int busy_depth;
     /* The reader lock (imap4_reader.c): C code holds a pointer into rbuf
      * or a recv() is in progress; a reentrant read is refused. */
     int rbusy;
-    /* shutdown()/starttls asked for a reader reset while it was unsafe;
-     * the owning thread does it (busy_leave, reader_release). */
+    /* shutdown()/starttls asked for a reader reset; whoever may do it
+     * does (busy_try_reset: the owner, or a thread that finds the object
+     * free).  Atomic: ATOMIC_*_FLAG. */
     int reset_pending;
     /* A read failed in the middle of a response (timeout, error, a line
      * over _MAXLINE): what is left on the wire cannot be framed, so every
@@ -137,7 +138,7 @@ typedef struct {
         *s_tls_established, *s_pattern, *s_error, *s_abort, *s_readonly, *s_shutdown,
         *s_recv_into, *s_close, *s_raw, *s__sock, *s_OK, *s_NO, *s_BAD, *s_BYE,
         *s_empty_str, *s_get, *s_pop, *s_logging, *s_Commands, *s_MAXLINE, *s_log,
-        *s_idle_capture, *s_release, *s_starttls_flag, *s_sendall, *s_READ_ONLY, *s_Continuation, *s_match;
+        *s_idle_capture, *s_release, *s_starttls_flag, *s_sendall, *s_READ_ONLY, *s_Continuation, *s_match, *s_MapCRLF;
     PyObject *i_one, *b_empty, *b_crlf, *b_space;
 } modstate;
 
@@ -231,7 +232,7 @@ PyObject *call_super(PyObject *self, PyObject *name, PyObject *const *args, size
 /* The command guard (guard.c): the rules are at the top of that file. */
 int busy_enter(IMAP4Object *self);
 void busy_leave(IMAP4Object *self);
-int busy_may_reset(IMAP4Object *self);
+void busy_try_reset(IMAP4Object *self);
 int guard_add_type(PyObject *module, modstate *st);
 int guard_wrap_type(PyTypeObject *tp, modstate *st);
 PyObject *guard_wrap(modstate *st, PyObject *func);

@@ -1,4 +1,5 @@
-/* compat.h - shims for C-API differences between CPython 3.9 and 3.14. */
+/* compat.h - shims for C-API differences between CPython 3.9 and 3.15, and
+ * for free-threaded builds. */
 #ifndef IMAPLIB_C_COMPAT_H
 #define IMAPLIB_C_COMPAT_H
 
@@ -27,6 +28,53 @@ PyModule_AddObjectRef(PyObject *m, const char *name, PyObject *value)
         Py_XDECREF(value);
     return r;
 }
+#endif
+
+/* d[key] as a new reference in *out: 1 found, 0 missing, -1 error.  A
+ * borrowed item could be freed by another thread in a free-threaded build. */
+static inline int
+dict_get_ref(PyObject *d, PyObject *key, PyObject **out)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyDict_GetItemRef(d, key, out);
+#else
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    *out = Py_XNewRef(v);
+    return v != NULL ? 1 : (PyErr_Occurred() ? -1 : 0);
+#endif
+}
+
+/* Fields that another thread may read or write while the owner runs: the
+ * guard's owner, the reset request, the hook-assigned flag.  Atomic in a
+ * free-threaded build (CPython's own atomics, any compiler); plain with the
+ * GIL, which already serialises them. */
+#ifdef Py_GIL_DISABLED
+#define ATOMIC_LOAD_TID(p) _Py_atomic_load_uintptr(p)
+#define ATOMIC_STORE_TID(p, v) _Py_atomic_store_uintptr((p), (v))
+#define ATOMIC_CLAIM_TID(p, v) claim_tid((p), (v))
+#define ATOMIC_LOAD_FLAG(p) _Py_atomic_load_int(p)
+#define ATOMIC_STORE_FLAG(p, v) _Py_atomic_store_int((p), (v))
+#define ATOMIC_TAKE_FLAG(p) _Py_atomic_exchange_int((p), 0)
+static inline int
+claim_tid(uintptr_t *p, uintptr_t v)
+{
+    uintptr_t expected = 0;
+    return _Py_atomic_compare_exchange_uintptr(p, &expected, v);
+}
+#else
+#define ATOMIC_LOAD_TID(p) (*(p))
+#define ATOMIC_STORE_TID(p, v) (*(p) = (v))
+#define ATOMIC_CLAIM_TID(p, v) (*(p) == 0 ? (*(p) = (v), 1) : 0)
+#define ATOMIC_LOAD_FLAG(p) (*(p))
+#define ATOMIC_STORE_FLAG(p, v) (*(p) = (v))
+static inline int
+take_flag(int *p)
+{
+    int v = *p;
+    *p = 0;
+    return v;
+}
+#define ATOMIC_TAKE_FLAG(p) take_flag(p)
 #endif
 
 /* Take the raised exception (normalized) out of the error indicator. */

@@ -27,8 +27,11 @@
  *     RuntimeError, as BufferedReader refuses a reentrant call in imaplib.
  *     Nothing frees, moves or shrinks the buffer while the lock is held.
  *
- * All of this runs with the GIL held; the free-threaded build is not
- * declared safe (no Py_mod_gil slot), so the interpreter keeps the GIL.
+ * Without a GIL (free-threaded CPython) the owner is claimed with a
+ * compare-and-swap and the reset request is an atomic flag, so two threads
+ * can never both be inside, and a reset is done exactly by a thread that
+ * may touch the buffer.  Everything else in the object is touched by the
+ * owner only.
  */
 #include "binding.h"
 
@@ -36,41 +39,62 @@
 
 #include "pythread.h"
 
+static uintptr_t
+this_thread(void)
+{
+    return (uintptr_t)PyThread_get_thread_ident(); /* never 0 */
+}
+
 int
 busy_enter(IMAP4Object *self)
 {
-    unsigned long me = PyThread_get_thread_ident();
-    if (self->busy_depth > 0 && self->busy_thread != me) {
+    uintptr_t me = this_thread();
+    if (ATOMIC_LOAD_TID(&self->busy_thread) == me) {
+        self->busy_depth++; /* nested: only the owner touches the depth */
+        return 0;
+    }
+    if (!ATOMIC_CLAIM_TID(&self->busy_thread, me)) {
         PyErr_SetString(PyExc_RuntimeError,
                         "IMAP4 object is in use by another thread; imaplib objects "
                         "are not thread-safe, use one per thread or a lock");
         return -1;
     }
-    self->busy_thread = me;
-    self->busy_depth++;
+    self->busy_depth = 1;
     return 0;
 }
 
 void
 busy_leave(IMAP4Object *self)
 {
-    if (--self->busy_depth == 0) {
-        self->busy_thread = 0;
-        /* A shutdown() from another thread (or a signal handler) left the
-         * buffer to us; nothing of ours points into it any more. */
-        if (self->reset_pending && !self->rbusy)
-            reader_reset(self);
-    }
+    if (--self->busy_depth > 0)
+        return;
+    /* A shutdown() from another thread (or a signal handler) left the
+     * buffer to us; nothing of ours points into it any more. */
+    if (ATOMIC_LOAD_FLAG(&self->reset_pending) && !self->rbusy)
+        reader_reset(self);
+    ATOMIC_STORE_TID(&self->busy_thread, 0);
+    /* ... or asked just now, between that look and the release. */
+    if (ATOMIC_LOAD_FLAG(&self->reset_pending))
+        busy_try_reset(self);
 }
 
-/* May the calling thread reset the reader now?  Only when nobody else is
- * inside the object and no read of ours is in progress. */
-int
-busy_may_reset(IMAP4Object *self)
+/* Do a requested reader reset if the calling thread may: as the owner
+ * with no read of ours in progress, or by claiming a free object for the
+ * moment.  Otherwise the owner does it when it leaves. */
+void
+busy_try_reset(IMAP4Object *self)
 {
-    if (self->rbusy)
-        return 0;
-    return self->busy_depth == 0 || self->busy_thread == PyThread_get_thread_ident();
+    uintptr_t me = this_thread();
+    if (ATOMIC_LOAD_TID(&self->busy_thread) == me) {
+        if (!self->rbusy)
+            reader_reset(self);
+        return;
+    }
+    if (ATOMIC_CLAIM_TID(&self->busy_thread, me)) {
+        if (ATOMIC_LOAD_FLAG(&self->reset_pending))
+            reader_reset(self); /* nobody inside: no read in progress */
+        ATOMIC_STORE_TID(&self->busy_thread, 0);
+    }
 }
 
 /* ------------------------------------------------------------------ */

@@ -87,26 +87,29 @@ static int
 override_mask(IMAP4Object *self, modstate *st, unsigned *mask)
 {
     Py_ssize_t size = self->dict ? PyDict_GET_SIZE(self->dict) : 0;
-    int inst = self->ov_assigned || size != self->ov_dict_size, found = 0, i;
+    int assigned = ATOMIC_TAKE_FLAG(&self->ov_assigned);
+    int inst = assigned || size != self->ov_dict_size, found = 0, i;
     *mask = 0;
     for (i = 0; i < OV_COUNT; i++) {
         PyObject *name = st->names[i];
         if (inst && size > 0) {
-            if (PyDict_GetItemWithError(self->dict, name) != NULL) {
+            if (PyDict_GetItemWithError(self->dict, name) != NULL) { /* not dereferenced */
                 *mask |= 1u << i;
                 found = 1;
                 continue;
             }
-            if (PyErr_Occurred())
+            if (PyErr_Occurred()) {
+                ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* look again next time */
                 return -1;
+            }
         }
         if (_PyType_Lookup(Py_TYPE(self), name) != st->own_descr[i])
             *mask |= 1u << i;
     }
-    if (inst && !found) {
-        self->ov_assigned = 0;
+    if (found)
+        ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* an instance hook: look every time */
+    else if (inst)
         self->ov_dict_size = size;
-    }
     return 0;
 }
 
@@ -208,12 +211,14 @@ engine_init(engine *e, IMAP4Object *self)
         e->debug = 0;
     }
     if (self->dict != NULL) {
-        PyObject *cap = PyDict_GetItemWithError(self->dict, e->st->s_idle_capture);
-        if (cap == NULL && PyErr_Occurred())
+        PyObject *cap;
+        if (dict_get_ref(self->dict, e->st->s_idle_capture, &cap) < 0)
             return -1;
         e->idle_capture = cap != NULL ? PyObject_IsTrue(cap) : 0;
+        Py_XDECREF(cap);
         if (e->idle_capture < 0)
             return -1;
+        /* not dereferenced */
         e->starttls = PyDict_GetItemWithError(self->dict, e->st->s_starttls_flag) != NULL;
         if (PyErr_Occurred())
             return -1;
@@ -255,7 +260,7 @@ imap4_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL)
         return NULL;
     imapc_rbuf_init(&self->rbuf);
-    self->ov_assigned = 1; /* nothing checked yet */
+    ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* nothing checked yet */
     return (PyObject *)self;
 }
 
@@ -314,7 +319,7 @@ static int
 imap4_setattro(PyObject *self, PyObject *name, PyObject *value)
 {
     IMAP4Object *io = (IMAP4Object *)self;
-    if (!io->ov_assigned) {
+    if (!ATOMIC_LOAD_FLAG(&io->ov_assigned)) {
         modstate *st = STATE(self);
         int i;
         if (st == NULL)
@@ -324,7 +329,7 @@ imap4_setattro(PyObject *self, PyObject *name, PyObject *value)
         int by_value = PyUnicode_Check(name) && !PyUnicode_CHECK_INTERNED(name);
         for (i = 0; i < OV_COUNT; i++) {
             if (name == st->names[i] || (by_value && PyUnicode_Compare(name, st->names[i]) == 0)) {
-                io->ov_assigned = 1;
+                ATOMIC_STORE_FLAG(&io->ov_assigned, 1);
                 break;
             }
         }
@@ -449,7 +454,7 @@ imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
     if (st == NULL)
         return NULL;
     reader_request_reset((IMAP4Object *)self);
-    if (((IMAP4Object *)self)->reset_pending && wake_reader(self, st) < 0)
+    if (ATOMIC_LOAD_FLAG(&((IMAP4Object *)self)->reset_pending) && wake_reader(self, st) < 0)
         return NULL;
     return call_super(self, st->s_shutdown, NULL, 0);
 }

@@ -712,7 +712,7 @@ PyObject *
 mod_map_crlf_sub(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *ns, *pattern, *repl, *string, *count, *cur, *res;
-    (void)module;
+    int found;
     if (nargs < 4 || nargs > 5 || !PyDict_Check(args[0])) {
         PyErr_SetString(PyExc_TypeError, "_map_crlf_sub(namespace, pattern, repl, string, count=0)");
         return NULL;
@@ -722,16 +722,18 @@ mod_map_crlf_sub(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     repl = args[2];
     string = args[3];
     count = nargs > 4 ? args[4] : NULL;
-    cur = PyDict_GetItemString(ns, "MapCRLF"); /* borrowed; no Python code runs before use */
-    if (cur == pattern && PyBytes_CheckExact(string) && PyBytes_CheckExact(repl)
-        && PyBytes_GET_SIZE(repl) == 2 && memcmp(PyBytes_AS_STRING(repl), "\r\n", 2) == 0
-        && (count == NULL || (PyLong_CheckExact(count) && PyLong_AsLong(count) == 0)))
-        return map_crlf(string);
-    if (cur == NULL) {
-        PyErr_SetString(PyExc_NameError, "name 'MapCRLF' is not defined");
+    found = dict_get_ref(ns, ((modstate *)PyModule_GetState(module))->s_MapCRLF, &cur);
+    if (found <= 0) {
+        if (found == 0)
+            PyErr_SetString(PyExc_NameError, "name 'MapCRLF' is not defined");
         return NULL;
     }
-    Py_INCREF(cur);
+    if (cur == pattern && PyBytes_CheckExact(string) && PyBytes_CheckExact(repl)
+        && PyBytes_GET_SIZE(repl) == 2 && memcmp(PyBytes_AS_STRING(repl), "\r\n", 2) == 0
+        && count == NULL) {
+        Py_DECREF(cur);
+        return map_crlf(string);
+    }
     res = count ? PyObject_CallMethod(cur, "sub", "OOO", repl, string, count)
                 : PyObject_CallMethod(cur, "sub", "OO", repl, string);
     Py_DECREF(cur);

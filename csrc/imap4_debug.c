@@ -103,15 +103,16 @@ m_log(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 }
 
 static PyObject *
-m_mesg(PyObject *self, PyObject *args, PyObject *kwds)
+m_mesg(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    static char *kwlist[] = {"s", "secs", NULL};
+    static const char *const names[] = {"s", "secs", NULL};
     modstate *st = STATE(self);
-    PyObject *s, *secs = Py_None, *timemod = NULL, *sysmod = NULL, *lt = NULL, *tm = NULL,
-                  *frac = NULL, *line = NULL, *err = NULL, *r, *res = NULL;
-    (void)kwlist;
-    if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwds, "O|O:_mesg", kwlist, &s, &secs))
+    PyObject *a[2] = {NULL, Py_None}, *s, *secs, *timemod = NULL, *sysmod = NULL, *lt = NULL,
+             *tm = NULL, *frac = NULL, *line = NULL, *err = NULL, *r, *res = NULL;
+    if (st == NULL || parse_args("_mesg", args, nargs, kwnames, names, 1, a) < 0)
         return NULL;
+    s = a[0];
+    secs = a[1];
     if (!(timemod = ns_get(st, "time")) || !(sysmod = ns_get(st, "sys")))
         goto done;
     if (secs == Py_None) {
@@ -306,7 +307,7 @@ set_cmd_log_len(PyObject *op, PyObject *value, void *closure)
 }
 
 PyMethodDef imap4_debug_methods[] = {
-    {"_mesg", (PyCFunction)(void (*)(void))m_mesg, METH_VARARGS | METH_KEYWORDS,
+    {"_mesg", (PyCFunction)(void (*)(void))m_mesg, METH_FASTCALL | METH_KEYWORDS,
      "_mesg(self, s, secs=None)\n--\n\n"},
     {"_log", (PyCFunction)(void (*)(void))m_log, METH_FASTCALL | METH_KEYWORDS,
      "_log(self, line)\n--\n\n"},

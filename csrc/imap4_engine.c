@@ -436,8 +436,11 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
     if (typ == e->last_list_typ && e->last_list != NULL)
         return PyList_Append(e->last_list, dat);
     if (PyDict_CheckExact(e->ur)) {
-        lst = PyDict_GetItemWithError(e->ur, typ); /* borrowed */
-        if (lst != NULL) {
+        int found = dict_get_ref(e->ur, typ, &lst);
+        if (found < 0)
+            return -1;
+        if (found) {
+            int r;
             if (PyList_CheckExact(lst)) {
                 /* Consecutive responses of one type (a FETCH run) go
                  * straight to this list until Python code runs. */
@@ -447,21 +450,16 @@ engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
                      * address reused by another type word */
                     Py_XSETREF(e->last_list_typ, Py_NewRef(typ));
                 }
-                return PyList_Append(lst, dat);
-            }
-            Py_INCREF(lst);
-            {
-                PyObject *r = PyObject_CallMethod(lst, "append", "(O)", dat);
-                Py_DECREF(lst);
+                r = PyList_Append(lst, dat);
+            } else {
+                PyObject *res = PyObject_CallMethod(lst, "append", "(O)", dat);
                 CALLED_OUT(e);
-                if (r == NULL)
-                    return -1;
-                Py_DECREF(r);
-                return 0;
+                r = res != NULL ? 0 : -1;
+                Py_XDECREF(res);
             }
+            Py_DECREF(lst);
+            return r;
         }
-        if (PyErr_Occurred())
-            return -1;
     } else {
         int has = PySequence_Contains(e->ur, typ);
         CALLED_OUT(e);
@@ -502,14 +500,12 @@ check_bye_internal(engine *e)
     if (e->bye_state == 0)
         return 0;
     if (PyDict_CheckExact(e->ur)) {
-        bye = PyDict_GetItemWithError(e->ur, e->st->s_BYE);
-        if (bye == NULL) {
-            if (PyErr_Occurred())
-                return -1;
-            e->bye_state = 0; /* until a BYE is filed or Python code runs */
-            return 0;
+        int found = dict_get_ref(e->ur, e->st->s_BYE, &bye);
+        if (found <= 0) {
+            if (found == 0)
+                e->bye_state = 0; /* until a BYE is filed or Python code runs */
+            return found;
         }
-        Py_INCREF(bye);
     } else {
         bye = PyObject_CallMethodObjArgs(e->ur, e->st->s_get, e->st->s_BYE, NULL);
         CALLED_OUT(e);
@@ -935,14 +931,13 @@ super_get_response(engine *e, PyObject **resp_out)
 static int
 set_mo(engine *e, PyObject *line)
 {
-    PyObject *cre = PyDict_GetItemWithError(e->st->ns, e->st->s_Continuation), *mo;
-    int r;
-    if (cre == NULL) {
-        if (!PyErr_Occurred())
+    PyObject *cre, *mo;
+    int r = dict_get_ref(e->st->ns, e->st->s_Continuation, &cre);
+    if (r <= 0) {
+        if (r == 0)
             PyErr_SetString(PyExc_AttributeError, "imaplib has no attribute 'Continuation'");
         return -1;
     }
-    Py_INCREF(cre); /* match() may be Python code */
     mo = PyObject_CallMethodOneArg(cre, e->st->s_match, line);
     Py_DECREF(cre);
     if (mo == NULL)

@@ -62,7 +62,7 @@ current_maxline(modstate *st, int *ok)
     return n;
 }
 
-/* Only where busy_may_reset() holds: see reader_request_reset(). */
+/* Only by the guard's owner with no read in progress (busy_try_reset). */
 void
 reader_reset(IMAP4Object *self)
 {
@@ -73,7 +73,7 @@ reader_reset(IMAP4Object *self)
     Py_CLEAR(self->broken);
     self->rfast = 0;
     self->reof = 0;
-    self->reset_pending = 0;
+    ATOMIC_STORE_FLAG(&self->reset_pending, 0);
 }
 
 /* Reset now if that is safe, else leave it to the thread that owns the
@@ -81,10 +81,8 @@ reader_reset(IMAP4Object *self)
 void
 reader_request_reset(IMAP4Object *self)
 {
-    if (busy_may_reset(self))
-        reader_reset(self);
-    else
-        self->reset_pending = 1;
+    ATOMIC_STORE_FLAG(&self->reset_pending, 1);
+    busy_try_reset(self);
 }
 
 int
@@ -104,8 +102,8 @@ void
 reader_release(IMAP4Object *self)
 {
     self->rbusy = 0;
-    if (self->reset_pending && busy_may_reset(self))
-        reader_reset(self);
+    if (ATOMIC_LOAD_FLAG(&self->reset_pending))
+        busy_try_reset(self);
 }
 
 /* Refuse to read from a broken connection; 0 when reading is allowed. */

@@ -43,6 +43,7 @@ ns_get(modstate *st, const char *name)
 {
     /* The hot names are interned once; the rest are rare lookups. */
     PyObject *v, *key;
+    int found;
     if (strcmp(name, "Commands") == 0)
         key = Py_NewRef(st->s_Commands);
     else if (strcmp(name, "_MAXLINE") == 0)
@@ -51,15 +52,11 @@ ns_get(modstate *st, const char *name)
         key = PyUnicode_FromString(name);
     if (key == NULL)
         return NULL;
-    v = PyDict_GetItemWithError(st->ns, key); /* borrowed */
+    found = dict_get_ref(st->ns, key, &v);
     Py_DECREF(key);
-    if (v == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_AttributeError,
-                         "module 'imaplib_c' has no attribute '%s'", name);
-        return NULL;
-    }
-    return Py_NewRef(v);
+    if (found == 0)
+        PyErr_Format(PyExc_AttributeError, "module 'imaplib_c' has no attribute '%s'", name);
+    return v;
 }
 
 static modstate *
@@ -190,6 +187,7 @@ intern_names(modstate *st)
     INTERN(s_READ_ONLY, "READ-ONLY");
     INTERN(s_Continuation, "Continuation");
     INTERN(s_match, "match");
+    INTERN(s_MapCRLF, "MapCRLF");
     if (!(st->i_one = PyLong_FromLong(1)) || !(st->b_empty = PyBytes_FromStringAndSize("", 0))
         || !(st->b_crlf = PyBytes_FromStringAndSize("\r\n", 2))
         || !(st->b_space = PyBytes_FromStringAndSize(" ", 1)))
@@ -247,6 +245,11 @@ module_free(void *module)
 
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, (void *)module_exec},
+#ifdef Py_GIL_DISABLED
+    /* Safe without the GIL: the command guard is claimed atomically and
+     * nothing else is shared between threads (csrc/guard.c). */
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
 #if PY_VERSION_HEX >= 0x030C0000
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
 #endif

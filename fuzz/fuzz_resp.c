@@ -3,8 +3,8 @@
  * Input: byte 0 picks the tag prefix; the rest is one line (any bytes:
  * LF, NUL, >= 0x80 included).  Every parser in the core runs on it --
  * imapc_resp_classify, imapc_literal_size, imapc_resp_code,
- * imapc_flags_span, imapc_idate_parse -- plus imapc_arg_ctl, imapc_int2ap
- * and imapc_timegm on values taken from it.  Each result is checked
+ * imapc_flags_span, imapc_idate_parse -- plus imapc_arg_ctl, imapc_int2ap,
+ * imapc_timegm and the CRLF mapper (imapc_crlf_*) on values taken from it.  Each result is checked
  * against a deliberately naive re-statement of imaplib's pattern written
  * here independently of the core (try every start position, no clever
  * scanning), and every span must lie inside the line.  Lines are copied to
@@ -374,6 +374,40 @@ check_timegm(const unsigned char *p, size_t n)
     CHECK(imapc_timegm(y, mon, day, hour, min, sec) == naive_timegm(y, mon, day, hour, min, sec));
 }
 
+/* imapc_crlf_*: every CRLF, lone CR and lone LF becomes CRLF, as imaplib's
+ * MapCRLF.sub(CRLF, msg); restated one byte at a time. */
+static void
+check_crlf(const unsigned char *p, size_t n)
+{
+    unsigned char *want = malloc(2 * n + 1), *got;
+    size_t i, w = 0, size;
+    int changed;
+    if (want == NULL)
+        return;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n') {
+            want[w++] = '\r';
+            want[w++] = '\n';
+            i++;
+        } else if (p[i] == '\r' || p[i] == '\n') {
+            want[w++] = '\r';
+            want[w++] = '\n';
+        } else {
+            want[w++] = p[i];
+        }
+    }
+    size = imapc_crlf_size(p, n, &changed);
+    CHECK(size == w);
+    CHECK(changed == (w != n || memcmp(want, p, n) != 0));
+    got = malloc(size ? size : 1); /* exact size: ASan catches a write past it */
+    if (got != NULL) {
+        imapc_crlf_copy(got, p, n);
+        CHECK(memcmp(got, want, w) == 0);
+        free(got);
+    }
+    free(want);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -400,6 +434,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_idate(p, n);
     check_cmd(p, n);
     check_timegm(p, n);
+    check_crlf(p, n);
 
     /* The same parsers on a prefix: len is honoured, not the buffer. */
     cut = n ? (size_t)data[0] % (n + 1) : 0;

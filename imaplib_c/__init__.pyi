@@ -26,6 +26,12 @@ __all__ = [
 ]
 
 _stdlib: ModuleType
+# imaplib_c's own: the distribution's version, whether the C engine is in use
+# (and why not), whether its command path is (see _commands_check.py).
+package_version: str
+accelerated: bool
+why_not_accelerated: str
+c_commands: bool
 _MAXLINE: int
 Debug: int
 IMAP4_PORT: int

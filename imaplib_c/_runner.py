@@ -27,6 +27,8 @@ import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
+from ._version import VERSION
+
 __all__ = ["ImaplibAlreadyImported", "install", "main", "run", "version_text"]
 
 PROG = "python -m imaplib_c"
@@ -85,40 +87,23 @@ def install(*, force: bool = False) -> ModuleType:
     return module
 
 
-def _package_version() -> str:
-    """The distribution's version: installed metadata, else the version in
-    the source checkout's pyproject.toml."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("imaplib_c")
-    except PackageNotFoundError:
-        pass
-    pyproject = os.path.join(os.path.dirname(os.path.dirname(__file__)), "pyproject.toml")
-    try:
-        with open(pyproject, encoding="utf-8") as f:
-            for line in f:
-                key, _, value = line.partition("=")
-                if key.strip() == "version":
-                    return value.strip().strip("\"'")
-    except OSError:
-        pass
-    return "unknown"
-
-
 def version_text() -> str:
-    """One line: imaplib_c's version, the imaplib version it mirrors and the
-    interpreter."""
+    """One line: imaplib_c's version, whether the C engine runs, the imaplib
+    version it mirrors and the interpreter."""
     try:
         import imaplib_c
 
         mirrored = getattr(imaplib_c, "__version__", "?")
+        engine = (
+            "C engine"
+            if imaplib_c.accelerated
+            else (f"no C engine: {imaplib_c.why_not_accelerated}")
+        )
     except ImportError as exc:
-        mirrored = f"unavailable: {exc}"
+        mirrored, engine = "?", f"unavailable: {exc}"
     return (
-        f"imaplib_c {_package_version()} "
-        f"(imaplib {mirrored}; {platform.python_implementation()} {platform.python_version()})"
+        f"imaplib_c {VERSION} ({engine}; imaplib {mirrored}; "
+        f"{platform.python_implementation()} {platform.python_version()})"
     )
 
 

@@ -43,8 +43,19 @@ pytestmark = [pytest.mark.packaging, pytest.mark.usefixtures("only_extension")]
 
 # Build products and caches that a clean clone does not have.
 _COPY_IGNORE = shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", "*.so", "*.o", "*.pyc",
-    ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "venv",
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.so",
+    "*.o",
+    "*.pyc",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".venv",
+    "venv",
 )
 
 # Run in the venv: import the whole package and list every module the import
@@ -76,6 +87,8 @@ IMPORT_CHECK = textwrap.dedent(
             problems.append("non-stdlib module %s from %s" % (name, path))
     if "typing_extensions" in sys.modules:
         problems.append("typing_extensions was imported")
+    if not imaplib_c.accelerated or not imaplib_c.c_commands:
+        problems.append("C engine not in use: " + imaplib_c.why_not_accelerated)
     if not (isinstance(imaplib_c.IMAP4, type) and imaplib_c.IMAP4 is not imaplib.IMAP4):
         problems.append("imaplib_c.IMAP4 is not its own class")
     if not callable(getattr(imaplib_c.IMAP4, "idle", None)) or not hasattr(imaplib_c, "Idler"):
@@ -119,8 +132,10 @@ def _child_env() -> dict[str, str]:
     into the venv (PYTHONPATH, ...) or instrument the children (the ASan run's
     LD_PRELOAD; a sanitized build of the sdist)."""
     env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith("PYTHON") and k not in ("VIRTUAL_ENV", "LD_PRELOAD")
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTHON")
+        and k not in ("VIRTUAL_ENV", "LD_PRELOAD")
         and k not in ("IMAPLIB_C_SANITIZE", "IMAPLIB_C_DEBUG")
     }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -130,10 +145,20 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 240,
-         ) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 240,
+) -> subprocess.CompletedProcess[str]:
     out = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert out.returncode == 0, (
         f"{' '.join(map(str, args))} exited with {out.returncode}\n"
@@ -167,8 +192,11 @@ def _build_sdist(tmp: Path, env: dict[str, str]) -> Path:
     shutil.copytree(REPO_ROOT, src, ignore=_COPY_IGNORE, symlinks=True)
     requires, backend = _build_system()
     backend_env = tmp / "build-env"
-    _run([sys.executable, "-m", "pip", "install", "-q", "--target", str(backend_env), *requires],
-         cwd=tmp, env=env)
+    _run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(backend_env), *requires],
+        cwd=tmp,
+        env=env,
+    )
     dist = tmp / "dist"
     dist.mkdir()
     module, _, obj = backend.partition(":")
@@ -177,8 +205,11 @@ def _build_sdist(tmp: Path, env: dict[str, str]) -> Path:
         "b = functools.reduce(getattr, filter(None, sys.argv[2].split('.')), b); "
         "print(b.build_sdist(sys.argv[3]))"
     )
-    _run([sys.executable, "-S", "-c", hook, module, obj, str(dist)], cwd=src,
-         env={**env, "PYTHONPATH": str(backend_env)})
+    _run(
+        [sys.executable, "-S", "-c", hook, module, obj, str(dist)],
+        cwd=src,
+        env={**env, "PYTHONPATH": str(backend_env)},
+    )
     sdists = sorted(dist.glob("imaplib_c-*.tar.gz"))
     assert len(sdists) == 1, sdists
     return sdists[0]
@@ -190,20 +221,24 @@ def _venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def _pyproject_version() -> str:
-    text = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    m = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
-    assert m, "no version in pyproject.toml"
+def _package_version() -> str:
+    text = (REPO_ROOT / "imaplib_c" / "_version.py").read_text(encoding="utf-8")
+    m = re.search(r'^VERSION\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    assert m, "no VERSION in imaplib_c/_version.py"
     return m.group(1)
+
+
+def _fresh_venv(tmp: Path, env: dict[str, str]) -> str:
+    venv = tmp / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp, env=env)
+    return str(_venv_python(venv))
 
 
 def test_sdist_in_fresh_venv(tmp_path: Path) -> None:
     env = _child_env()
     sdist = _build_sdist(tmp_path, env)
 
-    venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, env=env)
-    py = str(_venv_python(venv))
+    py = _fresh_venv(tmp_path, env)
     # Plain "pip install SDIST", as a user runs it.  --no-cache-dir: a wheel
     # cached by an earlier run must never stand in for this build.
     _run([py, "-m", "pip", "install", "--no-cache-dir", str(sdist)], cwd=tmp_path, env=env)
@@ -221,17 +256,96 @@ def test_sdist_in_fresh_venv(tmp_path: Path) -> None:
     assert "usage:" in out.stdout + out.stderr
 
     out = _run([py, "-I", "-m", "imaplib_c", "--version"], cwd=work, env=env, timeout=60)
-    assert out.stdout.startswith(f"imaplib_c {_pyproject_version()} "), out.stdout
+    assert out.stdout.startswith(f"imaplib_c {_package_version()} (C engine;"), out.stdout
 
     _run(
-        [py, "-I", "-m", "imaplib_c", "run", "-c",
-         "import imaplib, imaplib_c, sys; sys.exit(imaplib is not imaplib_c)"],
-        cwd=work, env=env, timeout=60,
+        [
+            py,
+            "-I",
+            "-m",
+            "imaplib_c",
+            "run",
+            "-c",
+            "import imaplib, imaplib_c, sys; sys.exit(imaplib is not imaplib_c)",
+        ],
+        cwd=work,
+        env=env,
+        timeout=60,
     )
 
     with ScriptedServer(SMOKE_SCRIPT, timeout=30) as server:
         out = _run([py, "-I", "-c", SMOKE, str(server.port)], cwd=work, env=env, timeout=60)
     assert "smoke ok" in out.stdout
     assert [line.split(b" ", 1)[1] for line in server.connections[0].lines] == [
-        b"CAPABILITY\r\n", b"NOOP\r\n", b"LOGOUT\r\n",
+        b"CAPABILITY\r\n",
+        b"NOOP\r\n",
+        b"LOGOUT\r\n",
     ]
+
+
+def test_sdist_tests_run_from_the_unpacked_sdist(tmp_path: Path) -> None:
+    """The sdist carries its tests: unpacked, they run against the installed package."""
+    env = _child_env()
+    sdist = _build_sdist(tmp_path, env)
+    py = _fresh_venv(tmp_path, env)
+    _run(
+        [py, "-m", "pip", "install", "--no-cache-dir", str(sdist), "pytest"], cwd=tmp_path, env=env
+    )
+    unpacked = tmp_path / "unpacked"
+    shutil.unpack_archive(str(sdist), unpacked)
+    (root,) = unpacked.iterdir()
+    for needed in (
+        "tests/conftest.py",
+        "tests/scripted_server.py",
+        "tests/c/test_util.c",
+        "Makefile",
+        "LICENSE",
+        "LICENSES/PSF-2.0.txt",
+        "CHANGELOG.rst",
+    ):
+        assert (root / needed).is_file(), needed
+    # The unpacked source package (without the extension) must not shadow
+    # the installed one: the tests put the tree's root on sys.path.
+    shutil.rmtree(root / "imaplib_c")
+    pytest_bin = str(Path(py).parent / "pytest")
+    out = _run(
+        [
+            pytest_bin,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_module_functions.py",
+            "tests/test_command_path.py",
+            "tests/test_differential.py",
+        ],
+        cwd=root,
+        env=env,
+        timeout=300,
+    )
+    assert " passed" in out.stdout and "failed" not in out.stdout, out.stdout[-2000:]
+
+
+def test_sdist_installs_without_a_compiler(tmp_path: Path) -> None:
+    """No working compiler: the package installs without the extension and
+    imaplib_c is the interpreter's imaplib, and says so."""
+    env = _child_env()
+    sdist = _build_sdist(tmp_path, env)
+    py = _fresh_venv(tmp_path, env)
+    _run(
+        [py, "-m", "pip", "install", "--no-cache-dir", str(sdist)],
+        cwd=tmp_path,
+        env={**env, "CC": "false", "LDSHARED": "false"},
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    check = (
+        "import imaplib, imaplib_c, sys; "
+        "sys.exit(not (imaplib_c.accelerated is False and imaplib_c.IMAP4 is imaplib.IMAP4 "
+        "and imaplib_c.Time2Internaldate is imaplib.Time2Internaldate))"
+    )
+    _run([py, "-I", "-c", check], cwd=work, env=env, timeout=60)
+    out = _run([py, "-I", "-m", "imaplib_c", "--version"], cwd=work, env=env, timeout=60)
+    assert "no C engine: the C extension did not load" in out.stdout, out.stdout
+    with ScriptedServer(SMOKE_SCRIPT, timeout=30) as server:
+        out = _run([py, "-I", "-c", SMOKE, str(server.port)], cwd=work, env=env, timeout=60)
+    assert "smoke ok" in out.stdout

@@ -67,7 +67,7 @@ for ver in "${VERSIONS[@]}"; do
     tlog=$LOGS/pytest-$ver.log
     {
         timeout -k 10 "$BUILD_TIMEOUT" "$py" -m pip install -q --disable-pip-version-check \
-            setuptools pytest &&
+            "setuptools>=77" pytest &&
         IMAPLIB_C_WERROR=1 timeout -k 10 "$BUILD_TIMEOUT" "$py" setup.py -q build_ext --inplace
     } >"$blog" 2>&1
     rc=$?
