@@ -28,6 +28,7 @@ TESTS=(
     tests/test_differential.py
     tests/test_signatures.py
     tests/test_command_path.py
+    tests/test_stubs.py
     # version independent
     tests/test_hostile.py
     tests/test_subclass.py
@@ -67,7 +68,7 @@ for ver in "${VERSIONS[@]}"; do
     tlog=$LOGS/pytest-$ver.log
     {
         timeout -k 10 "$BUILD_TIMEOUT" "$py" -m pip install -q --disable-pip-version-check \
-            "setuptools>=77" pytest &&
+            "setuptools>=77" pytest mypy &&
         IMAPLIB_C_WERROR=1 timeout -k 10 "$BUILD_TIMEOUT" "$py" setup.py -q build_ext --inplace
     } >"$blog" 2>&1
     rc=$?
