@@ -67,6 +67,10 @@ typedef struct {
      * the instance dict changed size since the last look. */
     int ov_assigned; /* atomic: ATOMIC_*_FLAG */
     Py_ssize_t ov_dict_size;
+    /* The class's overrides (type_overrides in imap4.c), valid while the
+     * class's version tag is ov_type_version (0: not cached). */
+    unsigned ov_type_mask;
+    unsigned int ov_type_version;
 
     /* The command guard (guard.c): the thread inside a method, its depth. */
     uintptr_t busy_thread; /* 0: free (atomic: ATOMIC_*_TID) */
@@ -108,6 +112,52 @@ enum {
     OV_COUNT
 };
 
+/* The interned names of the module state: X(field, text), one list that
+ * makes the fields, the interning (module.c) and the clearing. */
+#define INTERNED_NAMES(X)                                                       \
+    X(s_state, "state")                                                     \
+    X(s_untagged_responses, "untagged_responses")                           \
+    X(s_tagged_commands, "tagged_commands")                                 \
+    X(s_literal, "literal")                                                 \
+    X(s_continuation_response, "continuation_response")                     \
+    X(s_is_readonly, "is_readonly")                                         \
+    X(s_tagnum, "tagnum")                                                   \
+    X(s_tagpre, "tagpre")                                                   \
+    X(s_tagre, "tagre")                                                     \
+    X(s_debug, "debug")                                                     \
+    X(s_encoding, "_encoding")                                              \
+    X(s_sock, "sock")                                                       \
+    X(s_file, "file")                                                       \
+    X(s_utf8_enabled, "utf8_enabled")                                       \
+    X(s_mo, "mo")                                                           \
+    X(s_pattern, "pattern")                                                 \
+    X(s_error, "error")                                                     \
+    X(s_abort, "abort")                                                     \
+    X(s_readonly, "readonly")                                               \
+    X(s_shutdown, "shutdown")                                               \
+    X(s_recv_into, "recv_into")                                             \
+    X(s_raw, "raw")                                                         \
+    X(s__sock, "_sock")                                                     \
+    X(s_OK, "OK")                                                           \
+    X(s_NO, "NO")                                                           \
+    X(s_BAD, "BAD")                                                         \
+    X(s_BYE, "BYE")                                                         \
+    X(s_empty_str, "")                                                      \
+    X(s_get, "get")                                                         \
+    X(s_pop, "pop")                                                         \
+    X(s_logging, "logging")                                                 \
+    X(s_Commands, "Commands")                                               \
+    X(s_MAXLINE, "_MAXLINE")                                                \
+    X(s_log, "log")                                                         \
+    X(s_idle_capture, "_idle_capture")                                      \
+    X(s_release, "release")                                                 \
+    X(s_starttls_flag, "_imaplib_c_starttls")                               \
+    X(s_sendall, "sendall")                                                 \
+    X(s_READ_ONLY, "READ-ONLY")                                             \
+    X(s_Continuation, "Continuation")                                       \
+    X(s_match, "match")                                                     \
+    X(s_MapCRLF, "MapCRLF")
+
 typedef struct {
     PyTypeObject *imap4_type; /* the Engine type */
     PyTypeObject *guarded_type;
@@ -130,15 +180,10 @@ typedef struct {
      * that resolves elsewhere is overridden and is called through Python. */
     PyObject *own_descr[OV_COUNT];
     PyObject *names[OV_COUNT];
-    /* Interned attribute names and constants (module_clear walks s_state .. b_space) */
-    PyObject *s_state, *s_untagged_responses, *s_tagged_commands, *s_literal,
-        *s_continuation_response, *s_is_readonly, *s_tagnum, *s_tagpre, *s_tagre,
-        *s_debug, *s_encoding, *s_sock, *s_file, *s_utf8_enabled, *s_capabilities,
-        *s_welcome, *s_host, *s_port, *s_Literal, *s_Untagged_status, *s_mo,
-        *s_tls_established, *s_pattern, *s_error, *s_abort, *s_readonly, *s_shutdown,
-        *s_recv_into, *s_close, *s_raw, *s__sock, *s_OK, *s_NO, *s_BAD, *s_BYE,
-        *s_empty_str, *s_get, *s_pop, *s_logging, *s_Commands, *s_MAXLINE, *s_log,
-        *s_idle_capture, *s_release, *s_starttls_flag, *s_sendall, *s_READ_ONLY, *s_Continuation, *s_match, *s_MapCRLF;
+    /* Interned names (INTERNED_NAMES) and constants. */
+#define X(field, text) PyObject *field;
+    INTERNED_NAMES(X)
+#undef X
     PyObject *i_one, *b_empty, *b_crlf, *b_space;
 } modstate;
 

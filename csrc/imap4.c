@@ -80,6 +80,32 @@ is_overridden(IMAP4Object *self, modstate *st, int idx)
     return _PyType_Lookup(Py_TYPE(self), name) != st->own_descr[idx];
 }
 
+/* The hooks the class of self overrides (bit OV_x: not IMAP4's own).  The
+ * answer changes only with the class, so it is kept per object together
+ * with the class's version tag (which CPython changes whenever a class in
+ * the MRO is modified); not cached in a free-threaded build, where the tag
+ * may change under us. */
+static unsigned
+type_overrides(IMAP4Object *self, modstate *st)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    unsigned mask = 0;
+    int i;
+#ifndef Py_GIL_DISABLED
+    if (self->ov_type_version != 0 && tp->tp_version_tag == self->ov_type_version
+        && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
+        return self->ov_type_mask;
+#endif
+    for (i = 0; i < OV_COUNT; i++) {
+        if (_PyType_Lookup(tp, st->names[i]) != st->own_descr[i])
+            mask |= 1u << i;
+    }
+    /* _PyType_Lookup gave the class a version tag if it could. */
+    self->ov_type_version = (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
+    self->ov_type_mask = mask;
+    return mask;
+}
+
 /* All hooks at once, for an engine pass.  The instance dict is searched
  * only when it may hold a hook (see ov_assigned); otherwise each check
  * is one method-cache hit on the type. */
@@ -90,22 +116,16 @@ override_mask(IMAP4Object *self, modstate *st, unsigned *mask)
     int assigned = ATOMIC_TAKE_FLAG(&self->ov_assigned);
     int inst = assigned || size != self->ov_dict_size, found = 0, i;
     *mask = 0;
-    for (i = 0; i < OV_COUNT; i++) {
-        PyObject *name = st->names[i];
-        if (inst && size > 0) {
-            if (PyDict_GetItemWithError(self->dict, name) != NULL) { /* not dereferenced */
-                *mask |= 1u << i;
-                found = 1;
-                continue;
-            }
-            if (PyErr_Occurred()) {
-                ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* look again next time */
-                return -1;
-            }
-        }
-        if (_PyType_Lookup(Py_TYPE(self), name) != st->own_descr[i])
+    for (i = 0; inst && size > 0 && i < OV_COUNT; i++) {
+        if (PyDict_GetItemWithError(self->dict, st->names[i]) != NULL) { /* not dereferenced */
             *mask |= 1u << i;
+            found = 1;
+        } else if (PyErr_Occurred()) {
+            ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* look again next time */
+            return -1;
+        }
     }
+    *mask |= type_overrides(self, st);
     if (found)
         ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* an instance hook: look every time */
     else if (inst)
@@ -590,12 +610,12 @@ imap4_bind(modstate *st, PyTypeObject *cls, PyObject *start_timeout)
         return -1;
     }
     if (!t) {
-        PyObject *cur = PyDict_GetItemWithError(tp->tp_dict, st->names[OV__get_response]);
-        PyObject *wrapped, *descr;
-        int r;
-        if (cur == NULL)
-            return PyErr_Occurred() ? -1 : 0;
+        PyObject *cur, *wrapped, *descr;
+        int r = dict_get_ref(tp->tp_dict, st->names[OV__get_response], &cur);
+        if (r <= 0)
+            return r;
         wrapped = PyObject_GetAttrString(cur, "__wrapped__");
+        Py_DECREF(cur);
         if (wrapped == NULL)
             return -1;
         if (!PyObject_TypeCheck(wrapped, &PyMethodDescr_Type)) {

@@ -138,56 +138,9 @@ intern_names(modstate *st)
 #define X(n) INTERN(names[OV_##n], #n);
     OVERRIDABLE(X)
 #undef X
-    INTERN(s_state, "state");
-    INTERN(s_untagged_responses, "untagged_responses");
-    INTERN(s_tagged_commands, "tagged_commands");
-    INTERN(s_literal, "literal");
-    INTERN(s_continuation_response, "continuation_response");
-    INTERN(s_is_readonly, "is_readonly");
-    INTERN(s_tagnum, "tagnum");
-    INTERN(s_tagpre, "tagpre");
-    INTERN(s_tagre, "tagre");
-    INTERN(s_debug, "debug");
-    INTERN(s_encoding, "_encoding");
-    INTERN(s_sock, "sock");
-    INTERN(s_file, "file");
-    INTERN(s_utf8_enabled, "utf8_enabled");
-    INTERN(s_capabilities, "capabilities");
-    INTERN(s_welcome, "welcome");
-    INTERN(s_host, "host");
-    INTERN(s_port, "port");
-    INTERN(s_Literal, "Literal");
-    INTERN(s_Untagged_status, "Untagged_status");
-    INTERN(s_mo, "mo");
-    INTERN(s_tls_established, "_tls_established");
-    INTERN(s_pattern, "pattern");
-    INTERN(s_error, "error");
-    INTERN(s_abort, "abort");
-    INTERN(s_readonly, "readonly");
-    INTERN(s_shutdown, "shutdown");
-    INTERN(s_recv_into, "recv_into");
-    INTERN(s_close, "close");
-    INTERN(s_raw, "raw");
-    INTERN(s__sock, "_sock");
-    INTERN(s_OK, "OK");
-    INTERN(s_NO, "NO");
-    INTERN(s_BAD, "BAD");
-    INTERN(s_BYE, "BYE");
-    INTERN(s_empty_str, "");
-    INTERN(s_get, "get");
-    INTERN(s_pop, "pop");
-    INTERN(s_logging, "logging");
-    INTERN(s_Commands, "Commands");
-    INTERN(s_MAXLINE, "_MAXLINE");
-    INTERN(s_log, "log");
-    INTERN(s_idle_capture, "_idle_capture");
-    INTERN(s_release, "release");
-    INTERN(s_starttls_flag, "_imaplib_c_starttls");
-    INTERN(s_sendall, "sendall");
-    INTERN(s_READ_ONLY, "READ-ONLY");
-    INTERN(s_Continuation, "Continuation");
-    INTERN(s_match, "match");
-    INTERN(s_MapCRLF, "MapCRLF");
+#define X(field, text) INTERN(field, text);
+    INTERNED_NAMES(X)
+#undef X
     if (!(st->i_one = PyLong_FromLong(1)) || !(st->b_empty = PyBytes_FromStringAndSize("", 0))
         || !(st->b_crlf = PyBytes_FromStringAndSize("\r\n", 2))
         || !(st->b_space = PyBytes_FromStringAndSize(" ", 1)))
@@ -223,7 +176,6 @@ static int
 module_clear(PyObject *module)
 {
     modstate *st = mstate(module);
-    PyObject **p;
     Py_CLEAR(st->imap4_type);
     Py_CLEAR(st->guarded_type);
     Py_CLEAR(st->ns);
@@ -231,9 +183,13 @@ module_clear(PyObject *module)
         Py_CLEAR(st->own_descr[i]);
         Py_CLEAR(st->names[i]);
     }
-    /* Every interned name from s_state to b_space is a PyObject* field. */
-    for (p = &st->s_state; p <= &st->b_space; p++)
-        Py_CLEAR(*p);
+#define X(field, text) Py_CLEAR(st->field);
+    INTERNED_NAMES(X)
+#undef X
+    Py_CLEAR(st->i_one);
+    Py_CLEAR(st->b_empty);
+    Py_CLEAR(st->b_crlf);
+    Py_CLEAR(st->b_space);
     return 0;
 }
 

@@ -5,9 +5,12 @@
 * No ``PyModule_AddObject(`` (steals only on success: the classic leak /
   double-decref).  The one sanctioned use is inside the
   ``PyModule_AddObjectRef`` back-port in compat.h.
-* No ``PyDict_GetItem(`` (hides errors from __hash__/__eq__ and
-  MemoryError).  ``PyDict_GetItemString`` hides errors the same way: it is
-  reported as a warning, not a failure.
+* No ``PyDict_GetItem(`` or ``PyDict_GetItemString(`` (they hide errors from
+  __hash__/__eq__ and MemoryError).
+* A borrowed dictionary item is never dereferenced: ``PyDict_GetItemWithError``
+  only tests presence (``... != NULL``); items are read with ``dict_get_ref``
+  (compat.h: a strong reference, which another thread cannot free under us),
+  whose pre-3.13 body is the one other use.
 * Every ``busy_enter(`` is paired with ``busy_leave(`` in the same function
   (or macro pair), with no ``return`` in between.
 """
@@ -15,7 +18,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import pytest
@@ -131,16 +133,40 @@ def test_no_PyDict_GetItem() -> None:
     assert not bad, "PyDict_GetItem( hides errors; use PyDict_GetItemWithError:\n" + "\n".join(bad)
 
 
-def test_report_PyDict_GetItemString() -> None:
-    """Reported, not failed: it suppresses errors like PyDict_GetItem."""
-    hits = _hits(r"\bPyDict_GetItemString\s*\(")
-    if hits:
-        warnings.warn(
-            "PyDict_GetItemString suppresses lookup errors (and MemoryError building the "
-            "key); consider PyDict_GetItemWithError with an interned key:\n"
-            + "\n".join(f"  {p.name}:{ln}: {src}" for p, ln, src in hits),
-            stacklevel=1,
-        )
+def test_no_PyDict_GetItemString() -> None:
+    bad = [f"{p.name}:{ln}: {src}" for p, ln, src in _hits(r"\bPyDict_GetItemString\s*\(")]
+    assert not bad, "PyDict_GetItemString( hides errors; use dict_get_ref:\n" + "\n".join(bad)
+
+
+def _call_end(code: str, open_paren: int) -> int:
+    """Index just after the parenthesis that closes the one at open_paren."""
+    depth = 0
+    for i in range(open_paren, len(code)):
+        depth += {"(": 1, ")": -1}.get(code[i], 0)
+        if depth == 0:
+            return i + 1
+    raise AssertionError("unbalanced parentheses")
+
+
+def test_borrowed_dict_items_only_tested_for_presence() -> None:
+    bad = []
+    for p in ALL:
+        code = strip_c(p.read_text())
+        for m in re.finditer(r"\bPyDict_GetItemWithError\s*\(", code):
+            ln = code.count("\n", 0, m.start()) + 1
+            after = code[_call_end(code, m.end() - 1) :].lstrip()
+            in_shim = p.name == "compat.h" and any(
+                name == "dict_get_ref" and start <= ln <= start + body.count("\n")
+                for name, start, body in units(code)
+            )
+            if not after.startswith("!= NULL") and not in_shim:
+                bad.append(f"{p.name}:{ln}: {p.read_text().splitlines()[ln - 1].strip()}")
+    assert not bad, "borrowed dict item used; read it with dict_get_ref:\n" + "\n".join(bad)
+
+
+def test_borrowed_dict_rule_sees_something() -> None:
+    """The rule above must have calls to look at (presence tests in imap4.c)."""
+    assert _hits(r"\bPyDict_GetItemWithError\s*\(")
 
 
 def _guard_units() -> list[tuple[Path, str, int, str]]:
