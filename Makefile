@@ -1,6 +1,6 @@
 # Makefile - the pure-C core's tests and fuzzers.
 #
-# Everything here builds from csrc/imapc_*.c alone (no Python.h, no
+# Everything here builds from csrc/core/ alone (no Python.h, no
 # libpython), which is what proves the core is independent of the binding.
 #
 #   make ctest          C unit + transcript tests           (CC, default cc)
@@ -11,7 +11,7 @@
 #                       (edge coverage only, -use_counters=0, to keep it small;
 #                       hand-made seed-* files are always kept)
 #   make fuzz-replay    run the checked-in corpus through the targets (CC)
-#   make fuzz-cov       coverage of csrc/imapc_*.c reached by that corpus (clang)
+#   make fuzz-cov       coverage of csrc/core/*.c reached by that corpus (clang)
 #   make oracle         tests/c/build/oracle (used by tests/test_core_c.py)
 #   make clean
 #
@@ -19,12 +19,12 @@
 
 CC        ?= cc
 CLANG     ?= clang
-CORE_SRC  := $(sort $(wildcard csrc/imapc_*.c))
-CORE_HDR  := csrc/imapc.h
+CORE_SRC  := $(sort $(wildcard csrc/core/imapc_*.c))
+CORE_HDR  := csrc/core/imapc.h
 # csrc/cflags.txt: the warning flags setup.py uses too
 WARN      := $(shell grep '^-' csrc/cflags.txt) -Werror
 CSTD      := -std=c11 -D_DEFAULT_SOURCE
-INC       := -Icsrc -Itests/c
+INC       := -Icsrc/core -Itests/c
 CFLAGS_CT ?= -O2 -g
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer
@@ -117,7 +117,7 @@ fuzz-merge: $(addprefix $(FB)/,$(FUZZ_TARGETS))
 	  echo "fuzz/corpus/$$c: $$(ls fuzz/corpus/$$c | wc -l) files"; \
 	done
 
-# Line/branch coverage of csrc/imapc_*.c reached by the checked-in corpus
+# Line/branch coverage of csrc/core/*.c reached by the checked-in corpus
 # (clang source-based coverage over the replay binaries).
 LLVM_COV      ?= llvm-cov
 LLVM_PROFDATA ?= llvm-profdata

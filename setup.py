@@ -81,9 +81,9 @@ if platform.python_implementation() == "CPython":
     extensions.append(
         Extension(
             "imaplib_c._imaplib_c",
-            sources=sorted(glob("csrc/*.c")),
-            depends=[*sorted(glob("csrc/*.h")), "csrc/cflags.txt"],
-            include_dirs=["csrc"],
+            sources=sorted(glob("csrc/core/*.c") + glob("csrc/binding/*.c")),
+            depends=[*sorted(glob("csrc/*/*.h")), "csrc/cflags.txt"],
+            include_dirs=["csrc/core", "csrc/binding"],
             optional=not WERROR,
         )
     )

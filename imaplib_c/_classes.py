@@ -27,7 +27,7 @@ from typing import Any, Callable
 # Methods of the interpreter's imaplib left outside the guard.
 UNGUARDED = frozenset(
     {
-        "shutdown",  # may be called from another thread (csrc/guard.c, rule 2)
+        "shutdown",  # may be called from another thread (csrc/binding/guard.c, rule 2)
         "_close_imaplib_file",  # 3.15: part of shutdown()
         "socket",
         "response",
@@ -95,7 +95,7 @@ def _guard_methods(cls: type, std_cls: type, engine: type, guard: Callable[[Any]
         setattr(cls, name, guard(value))
 
 
-# The command path the engine restates in C (csrc/imap4_command.c).
+# The command path the engine restates in C (csrc/binding/imap4_command.c).
 COMMAND_METHODS = ("_command", "_command_complete", "_simple_command")
 
 

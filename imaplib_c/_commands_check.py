@@ -1,7 +1,7 @@
 """Do the engine's command methods do what the interpreter's imaplib does?
 
 The engine restates imaplib's ``_command``, ``_command_complete`` and
-``_simple_command`` in C (csrc/imap4_command.c): they are half of the cost of
+``_simple_command`` in C (csrc/binding/imap4_command.c): they are half of the cost of
 a small command.  At import both versions run side by side on a battery of
 cases (plain commands, arguments of each type, wrong states, READ-ONLY,
 literals, a literal refused before its continuation, an AUTHENTICATE-style

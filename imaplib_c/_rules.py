@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 
 class Rules(NamedTuple):
-    """The order is _bind()'s (csrc/module.c)."""
+    """The order is _bind()'s (csrc/binding/module.c)."""
 
     skip_blank: bool  # blank lines skipped between responses / after a literal in ( )
     own_buffer: bool  # IMAP4.file is a property; readline() reads sock into its own buffer

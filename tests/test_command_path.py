@@ -1,4 +1,4 @@
-"""The engine's command path (csrc/imap4_command.c) and APPEND's line-end mapper.
+"""The engine's command path (csrc/binding/imap4_command.c) and APPEND's line-end mapper.
 
 The C ``_command``/``_command_complete``/``_simple_command`` are used only
 where imaplib_c/_commands_check.py finds that they do what the interpreter's

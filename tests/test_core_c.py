@@ -1,7 +1,7 @@
-"""The pure-C core (csrc/imapc_*.c) under pytest, with CPython as the oracle.
+"""The pure-C core (csrc/core/) under pytest, with CPython as the oracle.
 
 * ``make ctest`` and ``make fuzz-replay`` (gcc by default; ``CC`` overrides),
-  built into a temporary directory from csrc/imapc_*.c alone -- no Python.h.
+  built into a temporary directory from csrc/core/ alone -- no Python.h.
 * tests/c/cases_gen.h is up to date with what CPython's regexes say.
 * Differential, lines: thousands of random lines through the C classifier,
   literal/response-code/FLAGS/INTERNALDATE scanners (tests/c/oracle.c) and

@@ -1,6 +1,6 @@
 """Threads racing for one IMAP4 object, and the free-threaded build.
 
-The command guard (csrc/guard.c) lets one thread at a time into an IMAP4
+The command guard (csrc/binding/guard.c) lets one thread at a time into an IMAP4
 object and refuses the others with RuntimeError.  With the GIL, the race is
 decided between bytecodes; on a free-threaded CPython (3.13t, 3.14t) the
 threads really run at once and the owner is claimed with a compare-and-swap.

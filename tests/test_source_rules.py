@@ -1,6 +1,6 @@
 """Source lint for csrc/ (the msgspec cpylint idea, house style §3.8).
 
-* The core (csrc/imapc.h, csrc/imapc_*.[ch]) never includes Python.h or
+* The core (csrc/core/) never includes Python.h or
   mentions any Python C-API name: it must build and run without Python.
 * No ``PyModule_AddObject(`` (steals only on success: the classic leak /
   double-decref).  The one sanctioned use is inside the
@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 CSRC = Path(__file__).resolve().parent.parent / "csrc"
-ALL = sorted(CSRC.glob("*.[ch]"))
-CORE = sorted(p for p in ALL if p.name == "imapc.h" or p.name.startswith("imapc_"))
+ALL = sorted(CSRC.glob("*/*.[ch]"))
+CORE = sorted(p for p in ALL if p.parent.name == "core")
 
 
 def strip_c(text: str) -> str:

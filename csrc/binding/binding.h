@@ -6,7 +6,7 @@
  * command method, open/_connect/starttls, IMAP4_SSL, IMAP4_stream, the
  * module functions and the exception classes are that interpreter's own.
  *
- * Layout of the binding:
+ * Layout of the binding (csrc/binding/; the core is csrc/core/):
  *   module.c          module init, module state, _bind()
  *   compat.h          shims for C-API differences between 3.9 and 3.15
  *   guard.c           the command guard and the `guarded` method wrapper
