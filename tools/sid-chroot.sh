@@ -4,6 +4,8 @@
 #   tools/sid-chroot.sh build          make the chroot once (cached; must run as root)
 #   tools/sid-chroot.sh test [PY...]   copy the checkout to /src in the chroot, build the
 #                                      extension in place with each PY, run pytest with each
+#   tools/sid-chroot.sh packaging [PY...]  tools/packaging-check.sh with each PY: the sdist
+#                                      and a wheel in fresh venvs, smoke-tested
 #   tools/sid-chroot.sh shell          an interactive shell in the chroot (cwd /src)
 #
 # PY defaults to python3.13 python3.14 python3.15, plus python3.14d (the debug
@@ -336,6 +338,19 @@ cmd_test() {
     return $status
 }
 
+cmd_packaging() {  # the sdist and a wheel per interpreter, in fresh venvs (tools/packaging-check.sh)
+    [ -e "$SID_DIR/$MARKER" ] || die "no chroot at $SID_DIR; run: $0 build"
+    local pys=("$@")
+    [ ${#pys[@]} -gt 0 ] || mapfile -t pys < <(default_pythons)
+    mount_all
+    copy_checkout
+    local rc=0
+    in_chroot sh -c "cd /src && PIP_CERT=/etc/ssl/host-ca-certificates.crt PIP_ROOT_USER_ACTION=ignore \
+            exec timeout -k 30 ${SID_RUN_TIMEOUT:-3600} bash tools/packaging-check.sh ${pys[*]}" || rc=$?
+    kill_chroot_procs
+    return $rc
+}
+
 cmd_shell() {
     [ -e "$SID_DIR/$MARKER" ] || die "no chroot at $SID_DIR; run: $0 build"
     mount_all
@@ -347,6 +362,7 @@ cmd_shell() {
 case "${1:-}" in
     build) shift; cmd_build "$@" ;;
     test) shift; cmd_test "$@" ;;
+    packaging) shift; cmd_packaging "$@" ;;
     shell) shift; cmd_shell "$@" ;;
     *) sed -n '2,12p' "$SELF" >&2; exit 2 ;;
 esac
