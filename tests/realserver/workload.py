@@ -723,8 +723,16 @@ def _sends_literal8_append(m: Any) -> bool:
     continuation, so imaplib itself waits forever; the step is left out where
     the interpreter's imaplib sends it (stdlib and imaplib_c alike)."""
     import inspect
+    import types
 
-    try:
-        return "UTF8 (~{" in inspect.getsource(type(m)._command)
-    except (OSError, TypeError):
-        return False
+    # The interpreter's own _command: the first in the MRO written in Python
+    # (imaplib_c's engine restates it in C and hands UTF-8 literals to it).
+    for cls in type(m).__mro__:
+        func = vars(cls).get("_command")
+        func = getattr(func, "__wrapped__", func)
+        if isinstance(func, types.FunctionType) and func.__module__ == "imaplib":
+            try:
+                return "UTF8 (~{" in inspect.getsource(func)
+            except (OSError, TypeError):
+                return False
+    return False
