@@ -392,102 +392,104 @@ next_line(engine *e, line_t *l)
 /* Untagged store                                                      */
 /* ------------------------------------------------------------------ */
 
+/* self._append_untagged(typ, dat) through Python: an override, or 3.14's
+ * own while its IDLE queues responses. */
+static int
+append_untagged_in_python(engine *e, PyObject *typ, PyObject *dat)
+{
+    PyObject *a[2] = {typ, dat}, *r, *self = (PyObject *)e->self;
+    PyObject *name = e->st->names[OV__append_untagged];
+    r = OV(e, _append_untagged) ? call_method(self, name, a, 2) : call_super(self, name, a, 2);
+    CALLED_OUT(e);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* imaplib's debug-5 line for a filing: untagged_responses[typ] N += ["dat"] */
+static int
+log_filing(engine *e, PyObject *typ, PyObject *dat)
+{
+    PyObject *cur, *n;
+    Py_ssize_t len;
+    int r;
+    cur = PyObject_CallMethodObjArgs(e->ur, e->st->s_get, typ, e->st->s_empty_str, NULL);
+    if (cur == NULL)
+        return -1;
+    len = PyObject_Length(cur);
+    Py_DECREF(cur);
+    if (len < 0 || !(n = PyLong_FromSsize_t(len)))
+        return -1;
+    r = engine_mesgf(e, "untagged_responses[%S] %S += [\"%R\"]", typ, n, dat);
+    Py_DECREF(n);
+    return r < 0 ? -1 : engine_ensure_fresh(e);
+}
+
+/* lst.append(dat) for a list already filed under typ; a plain list of an
+ * interned type word becomes the pass's cache (a FETCH run goes straight
+ * to it until Python code runs). */
+static int
+append_to_list(engine *e, PyObject *lst, PyObject *typ, PyObject *dat)
+{
+    PyObject *res;
+    if (PyList_CheckExact(lst)) {
+        if (PyDict_CheckExact(e->ur) && PyUnicode_CheckExact(typ) && PyUnicode_CHECK_INTERNED(typ)) {
+            Py_XSETREF(e->last_list, Py_NewRef(lst));
+            /* strong: a borrowed key could be freed and its address reused
+             * by another type word */
+            Py_XSETREF(e->last_list_typ, Py_NewRef(typ));
+        }
+        return PyList_Append(lst, dat);
+    }
+    res = PyObject_CallMethod(lst, "append", "(O)", dat);
+    CALLED_OUT(e);
+    Py_XDECREF(res);
+    return res != NULL ? 0 : -1;
+}
+
+/* The list filed under typ (new reference), NULL with no error if none. */
+static PyObject *
+filed_list(engine *e, PyObject *typ)
+{
+    PyObject *lst = NULL;
+    int has;
+    if (PyDict_CheckExact(e->ur)) {
+        dict_get_ref(e->ur, typ, &lst);
+        return lst;
+    }
+    has = PySequence_Contains(e->ur, typ); /* a mapping of the user's: Python code */
+    CALLED_OUT(e);
+    return has > 0 ? PyObject_GetItem(e->ur, typ) : NULL;
+}
+
 int
 engine_append_untagged(engine *e, PyObject *typ, PyObject *dat)
 {
     PyObject *lst;
-    if (OV(e, _append_untagged) || e->idle_capture) {
-        /* An override is called as imaplib calls it; without one, 3.14's
-         * IDLE queues responses in imaplib's own _append_untagged. */
-        PyObject *a[2] = {typ, dat}, *r, *self = (PyObject *)e->self;
-        PyObject *name = e->st->names[OV__append_untagged];
-        r = OV(e, _append_untagged) ? call_method(self, name, a, 2) : call_super(self, name, a, 2);
-        CALLED_OUT(e);
-        if (r == NULL)
-            return -1;
-        Py_DECREF(r);
-        return 0;
-    }
+    int r;
+    if (OV(e, _append_untagged) || e->idle_capture)
+        return append_untagged_in_python(e, typ, dat);
     if (dat == Py_None)
         dat = e->st->b_empty;
-    if (engine_ensure_fresh(e) < 0)
+    if (engine_ensure_fresh(e) < 0 || (MESG_ON(e, 5) && log_filing(e, typ, dat) < 0))
         return -1;
-    if (MESG_ON(e, 5)) {
-        PyObject *cur, *n;
-        Py_ssize_t len;
-        int r;
-        cur = PyObject_CallMethodObjArgs(e->ur, e->st->s_get, typ, e->st->s_empty_str, NULL);
-        if (cur == NULL)
-            return -1;
-        len = PyObject_Length(cur);
-        Py_DECREF(cur);
-        if (len < 0)
-            return -1;
-        n = PyLong_FromSsize_t(len);
-        if (n == NULL)
-            return -1;
-        r = engine_mesgf(e, "untagged_responses[%S] %S += [\"%R\"]", typ, n, dat);
-        Py_DECREF(n);
-        if (r < 0 || engine_ensure_fresh(e) < 0)
-            return -1;
-    }
     if (typ == e->st->s_BYE)
         e->bye_state = -1;
     if (typ == e->last_list_typ && e->last_list != NULL)
         return PyList_Append(e->last_list, dat);
-    if (PyDict_CheckExact(e->ur)) {
-        int found = dict_get_ref(e->ur, typ, &lst);
-        if (found < 0)
-            return -1;
-        if (found) {
-            int r;
-            if (PyList_CheckExact(lst)) {
-                /* Consecutive responses of one type (a FETCH run) go
-                 * straight to this list until Python code runs. */
-                if (PyUnicode_CheckExact(typ) && PyUnicode_CHECK_INTERNED(typ)) {
-                    Py_XSETREF(e->last_list, Py_NewRef(lst));
-                    /* strong: a borrowed key could be freed and its
-                     * address reused by another type word */
-                    Py_XSETREF(e->last_list_typ, Py_NewRef(typ));
-                }
-                r = PyList_Append(lst, dat);
-            } else {
-                PyObject *res = PyObject_CallMethod(lst, "append", "(O)", dat);
-                CALLED_OUT(e);
-                r = res != NULL ? 0 : -1;
-                Py_XDECREF(res);
-            }
-            Py_DECREF(lst);
-            return r;
-        }
-    } else {
-        int has = PySequence_Contains(e->ur, typ);
-        CALLED_OUT(e);
-        if (has < 0)
-            return -1;
-        if (has) {
-            PyObject *r;
-            lst = PyObject_GetItem(e->ur, typ);
-            if (lst == NULL)
-                return -1;
-            r = PyObject_CallMethod(lst, "append", "(O)", dat);
-            Py_DECREF(lst);
-            if (r == NULL)
-                return -1;
-            Py_DECREF(r);
-            return 0;
-        }
+    lst = filed_list(e, typ);
+    if (lst != NULL) {
+        r = append_to_list(e, lst, typ, dat);
+        Py_DECREF(lst);
+        return r;
     }
-    lst = PyList_New(1);
-    if (lst == NULL)
+    if (PyErr_Occurred() || !(lst = PyList_New(1)))
         return -1;
     PyList_SET_ITEM(lst, 0, Py_NewRef(dat));
-    if (PyObject_SetItem(e->ur, typ, lst) < 0) {
-        Py_DECREF(lst);
-        return -1;
-    }
+    r = PyObject_SetItem(e->ur, typ, lst);
     Py_DECREF(lst);
-    return 0;
+    return r;
 }
 
 static int
