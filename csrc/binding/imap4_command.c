@@ -244,8 +244,7 @@ check_untagged(engine *e)
 
 /* tag + b' ' + name + (b' ' + arg for each arg not None) */
 static PyObject *
-command_line(engine *e, PyObject *tag, PyObject *name, PyObject *const *args, Py_ssize_t nargs,
-             PyObject *enc)
+command_line(PyObject *tag, PyObject *name, PyObject *const *args, Py_ssize_t nargs, PyObject *enc)
 {
     PyObject *data, *bname;
     Py_ssize_t i;
@@ -277,7 +276,6 @@ command_line(engine *e, PyObject *tag, PyObject *name, PyObject *const *args, Py
         if (r < 0)
             goto error;
     }
-    (void)e;
     return data;
 error:
     Py_XDECREF(data);
@@ -345,6 +343,8 @@ await_continuation(engine *e, PyObject *tag)
 static int
 send_literals(engine *e, PyObject *tag, PyObject *literal)
 {
+    /* literator is borrowed: the caller's reference (command_impl's) keeps
+     * it alive after `literal` moves on to the literator's answers. */
     PyObject *literator = Py_IS_TYPE(literal, &PyMethod_Type) ? literal : NULL;
     int r;
     Py_INCREF(literal);
@@ -413,7 +413,7 @@ command_send(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs,
 {
     PyObject *self = (PyObject *)e->self, *tag = NULL, *enc, *data = NULL;
     if (!(enc = PyObject_GetAttr(self, e->st->s_encoding)) || !(tag = new_tag(e, enc))
-        || !(data = command_line(e, tag, name, args, nargs, enc)))
+        || !(data = command_line(tag, name, args, nargs, enc)))
         goto error;
     if (literal != Py_None && !Py_IS_TYPE(literal, &PyMethod_Type)
         && announce_literal(&data, literal, enc) < 0)
