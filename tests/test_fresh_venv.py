@@ -297,7 +297,7 @@ def test_sdist_tests_run_from_the_unpacked_sdist(tmp_path: Path) -> None:
     for needed in (
         "tests/conftest.py",
         "tests/scripted_server.py",
-        "tests/c/test_util.c",
+        "csrc/core/tests/test_util.c",
         "Makefile",
         "LICENSE",
         "LICENSES/PSF-2.0.txt",

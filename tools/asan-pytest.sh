@@ -51,8 +51,8 @@ if [ "$mode" = copy ]; then
         trap 'rm -rf "$WORK"' EXIT
     fi
     tar -C "$REPO" --exclude=./.git --exclude=./build --exclude='*.so' \
-        --exclude='__pycache__' --exclude=./.pytest_cache --exclude=./tests/c/build \
-        --exclude=./fuzz/build -cf - . | tar -C "$WORK" -xf -
+        --exclude='__pycache__' --exclude=./.pytest_cache --exclude=./csrc/core/tests/build \
+        --exclude=./csrc/core/fuzz/build -cf - . | tar -C "$WORK" -xf -
 else
     WORK=$REPO
     trap 'echo "asan-pytest: rebuilding the normal extension" >&2; build "$REPO" 0 || true' EXIT

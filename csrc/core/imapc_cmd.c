@@ -1,6 +1,6 @@
 /* imapc_cmd.c - pieces of command encoding: tag letters, argument checks,
  * line-end normalisation of APPEND messages. */
-#include "imapc.h"
+#include "imapc_cmd.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* imapc_date.c - FLAGS and INTERNALDATE scanning, calendar arithmetic. */
-#include "imapc.h"
+#include "imapc_date.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * their final bytes object.  Memory follows the bytes actually received:
  * nothing here is sized from a length the server announced.
  */
-#include "imapc.h"
+#include "imapc_rbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +35,7 @@ imapc_rbuf_reserve(imapc_rbuf *b, size_t want, size_t *space_out)
 
     if (want == 0)
         want = 1;
+    b->gen++;
     /* Compact when the dead prefix is worth a memmove: the unread bytes
      * are usually a short tail of the previous read. */
     if (b->start > 0 && (b->cap - b->end < want || b->start >= b->cap / 2)) {
@@ -86,6 +87,7 @@ void
 imapc_rbuf_clear(imapc_rbuf *b)
 {
     b->start = b->end = b->scan = 0;
+    b->gen++;
     if (b->cap > IMAPC_RBUF_KEEP) {
         free(b->data);
         b->data = NULL;

@@ -12,7 +12,7 @@
  * match maximally, so a single forward scan reproduces each pattern.
  * Grammar reference: RFC 3501 §7 (response), §7.1 (resp-text-code).
  */
-#include "imapc.h"
+#include "imapc_resp.h"
 
 #include <string.h>
 

@@ -1,10 +1,10 @@
 /* describe.h - one-line text renderings of the core's parse results.
  *
  * The same renderings are produced from Python's `re` on imaplib's own
- * patterns (tests/c/imaplib_oracle.py), so a C result and a regex result
+ * patterns (csrc/core/tests/imaplib_oracle.py), so a C result and a regex result
  * compare as strings: in the generated tables (cases_gen.h), in the
  * hand-written tables and in the differential test (tests/test_core_c.py
- * driving tests/c/build/oracle).
+ * driving csrc/core/tests/build/oracle).
  *
  *   classify  UNEXPECTED | TAGGED tag@O="..." type@O="..." text@O="..."
  *             | UNTAGGED type@O="..." text=None|text@O="..."

@@ -1,23 +1,26 @@
 /* test_transcripts.c - frame each transcript at every split point.
  *
- * A transcript (tests/c/transcripts/ *.txt) is a server byte stream and
- * the event log it must produce (framer.h):
+ * A transcript (csrc/core/tests/transcripts/ *.txt) is a server byte stream and
+ * the event log it must produce (event_log.h):
  *   # comment
  *   !max N          _MAXLINE for this stream (default 1000000)
  *   !tagpre ABCD    the connection's tag prefix (default ABCD)
+ *   !skip_blank     frame as imaplib 3.13.x+ does: blank lines skipped
  *   > bytes         a piece of the stream, C escapes (\r \n \xHH ...);
  *                   the file's own newlines are not part of the stream
  *   = event         one expected event line
  * Each stream is fed whole, in every chunk size 1..len (so byte-at-a-time
- * too), and split in two at every offset 0..len, each run into a fresh
- * framer; every run must produce exactly the expected log.
+ * too), split in two at every offset 0..len, and in three around every
+ * CR, each run into a fresh instance of the shipped framer
+ * (csrc/core/imapc_framer.c); every run must produce exactly the
+ * expected log.
  * tests/test_core_c.py checks the same expected logs against CPython's
  * imaplib.
  *
  * Usage: test_transcripts FILE...      (TAP)
  *        test_transcripts --print FILE (the log the framer produces)
  */
-#include "framer.h"
+#include "event_log.h"
 #include "tap.h"
 
 #include <stdio.h>
@@ -28,6 +31,7 @@ typedef struct {
     unsigned char *stream;
     size_t len;
     size_t max;
+    int skip_blank;
     char tagpre[32];
     dstr expect;
 } transcript;
@@ -96,6 +100,8 @@ load(const char *path, transcript *t)
             ln[ll] = save;
         } else if (ll > 5 && memcmp(ln, "!max ", 5) == 0) {
             t->max = (size_t)strtoull(ln + 5, NULL, 10);
+        } else if (ll == 11 && memcmp(ln, "!skip_blank", 11) == 0) {
+            t->skip_blank = 1;
         } else if (ll > 8 && memcmp(ln, "!tagpre ", 8) == 0 && ll - 8 < sizeof(t->tagpre)) {
             memcpy(t->tagpre, ln + 8, ll - 8);
             t->tagpre[ll - 8] = '\0';
@@ -120,17 +126,17 @@ unload(transcript *t)
 static int
 run_cuts(const transcript *t, const size_t *cuts, size_t ncuts, dstr *log)
 {
-    framer f;
+    event_log f;
     size_t prev = 0, i;
     int r = 0;
-    framer_init(&f, t->max, t->tagpre);
+    elog_init(&f, t->max, t->tagpre, t->skip_blank);
     for (i = 0; i <= ncuts; i++) {
         size_t end = i < ncuts ? cuts[i] : t->len;
         if (end > prev)
-            framer_feed(&f, t->stream + prev, end - prev);
+            elog_feed(&f, t->stream + prev, end - prev);
         prev = end;
     }
-    framer_finish(&f);
+    elog_finish(&f);
     dstr_init(log);
     if (f.failure[0]) {
         dstr_puts(log, "FAILURE: ");
@@ -140,7 +146,7 @@ run_cuts(const transcript *t, const size_t *cuts, size_t ncuts, dstr *log)
         *log = f.log;
         dstr_init(&f.log);
     }
-    framer_free(&f);
+    elog_free(&f);
     return r;
 }
 

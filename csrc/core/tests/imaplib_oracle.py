@@ -1,7 +1,7 @@
 """The Python side of the C-core tests: imaplib's own regexes and parser.
 
-Renders results in exactly the text forms of tests/c/describe.h and
-tests/c/framer.h, so C output and CPython output compare as strings:
+Renders results in exactly the text forms of csrc/core/tests/describe.h and
+csrc/core/tests/event_log.h, so C output and CPython output compare as strings:
 
 * ``describe_all(line, tagpre)`` -- the five pattern matches of one line
   (tagre / Untagged_response / Untagged_status / Continuation in imaplib's
@@ -10,7 +10,7 @@ tests/c/framer.h, so C output and CPython output compare as strings:
 * ``imaplib_events(stream, maxline, tagpre)`` -- the event log that
   CPython's ``IMAP4._get_response`` produces over a byte stream.
 
-Used by tests/test_core_c.py and tests/c/gen_cases.py; stdlib only.
+Used by tests/test_core_c.py and csrc/core/tests/gen_cases.py; stdlib only.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ class _Harness(imaplib.IMAP4):
 
 
 def imaplib_events(stream: bytes, maxline: int = 1000000, tagpre: bytes = b"ABCD") -> list[str]:
-    """The framer.h event log, produced by imaplib.IMAP4._get_response."""
+    """The event_log.h event log, produced by imaplib.IMAP4._get_response."""
     h = _Harness(stream, tagpre)
     saved = imaplib._MAXLINE
     imaplib._MAXLINE = maxline
@@ -206,10 +206,15 @@ def imaplib_events(stream: bytes, maxline: int = 1000000, tagpre: bytes = b"ABCD
     return h.events
 
 
-def load_transcript(text: str) -> tuple[bytes, int, bytes, list[str]]:
-    """Parse a tests/c/transcripts file: (stream, max, tagpre, expected)."""
+def imaplib_skips_blank() -> bool:
+    """Does this interpreter's imaplib skip blank lines (3.13.x+)?"""
+    return imaplib_events(b"\r\n* OK x\r\n") == ['U type="OK" dat="x"', "E eof"]
+
+
+def load_transcript(text: str) -> tuple[bytes, int, bytes, list[str], bool]:
+    """Parse a transcript file: (stream, max, tagpre, expected, skip_blank)."""
     stream = bytearray()
-    maxline, tagpre, expect = 1000000, b"ABCD", []
+    maxline, tagpre, expect, skip_blank = 1000000, b"ABCD", [], False
     for ln in text.splitlines():
         if not ln or ln.startswith("#"):
             continue
@@ -221,9 +226,11 @@ def load_transcript(text: str) -> tuple[bytes, int, bytes, list[str]]:
             maxline = int(ln[5:])
         elif ln.startswith("!tagpre "):
             tagpre = ln[8:].encode("ascii")
+        elif ln == "!skip_blank":
+            skip_blank = True
         else:
             raise ValueError(f"unrecognised transcript line: {ln!r}")
-    return bytes(stream), maxline, tagpre, expect
+    return bytes(stream), maxline, tagpre, expect, skip_blank
 
 
 _ESC = {"r": b"\r", "n": b"\n", "t": b"\t", "0": b"\0", "\\": b"\\", '"': b'"'}

@@ -3,14 +3,14 @@
  *   oracle lines TAGPRE < records
  *       records: 4-byte little-endian length, then that many bytes; one
  *       output line per record: describe_all() (describe.h), TAB-separated.
- *   oracle stream MAX TAGPRE SEED < stream
- *       the framer's event log (framer.h) for the stream fed in pieces of
+ *   oracle stream MAX TAGPRE SEED SKIP_BLANK < stream
+ *       the framer's event log (event_log.h) for the stream fed in pieces of
  *       pseudo-random size drawn from SEED (0: all at once); on an
  *       invariant failure "FAILURE: ..." and exit status 1.
  * Python computes the same renderings with imaplib's regexes and with
- * imaplib._get_response itself (tests/c/imaplib_oracle.py).
+ * imaplib._get_response itself (csrc/core/tests/imaplib_oracle.py).
  */
-#include "framer.h"
+#include "event_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,13 +68,13 @@ do_lines(const char *tagpre)
 }
 
 static int
-do_stream(size_t max, const char *tagpre, unsigned long long seed)
+do_stream(size_t max, const char *tagpre, unsigned long long seed, int skip_blank)
 {
     size_t n, off = 0;
     unsigned char *in = read_all(stdin, &n);
-    framer f;
+    event_log f;
     int rc = 0;
-    framer_init(&f, max, tagpre);
+    elog_init(&f, max, tagpre, skip_blank);
     while (off < n) {
         size_t k = n - off;
         if (seed) {
@@ -85,17 +85,17 @@ do_stream(size_t max, const char *tagpre, unsigned long long seed)
             if (k > n - off)
                 k = n - off;
         }
-        framer_feed(&f, in + off, k);
+        elog_feed(&f, in + off, k);
         off += k;
     }
-    framer_finish(&f);
+    elog_finish(&f);
     if (f.failure[0]) {
         printf("FAILURE: %s\n", f.failure);
         rc = 1;
     } else {
         fwrite(f.log.s ? f.log.s : "", 1, f.log.len, stdout);
     }
-    framer_free(&f);
+    elog_free(&f);
     free(in);
     return rc;
 }
@@ -105,9 +105,9 @@ main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "lines") == 0)
         return do_lines(argv[2]);
-    if (argc == 5 && strcmp(argv[1], "stream") == 0)
+    if (argc == 6 && strcmp(argv[1], "stream") == 0)
         return do_stream((size_t)strtoull(argv[2], NULL, 10), argv[3],
-                         strtoull(argv[4], NULL, 10));
-    fprintf(stderr, "usage: %s lines TAGPRE | stream MAX TAGPRE SEED\n", argv[0]);
+                         strtoull(argv[4], NULL, 10), atoi(argv[5]));
+    fprintf(stderr, "usage: %s lines TAGPRE | stream MAX TAGPRE SEED SKIP_BLANK\n", argv[0]);
     return 2;
 }

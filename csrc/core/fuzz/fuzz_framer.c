@@ -1,21 +1,21 @@
-/* fuzz_framer.c - the line/literal framer over arbitrary server streams.
+/* fuzz_framer.c - the shipped response framer (imapc_framer.c) over
+ * arbitrary server streams.
  *
- * Input: byte 0 picks _MAXLINE, byte 1 the chunking, byte 2 a seed and
- * the tag prefix; the rest is the server's byte stream.  The stream is
- * framed twice -- in the chosen pieces and all at once -- by the test
- * framer (tests/c/framer.c, which drives imapc_rbuf_* / imapc_resp_* the
- * way the binding does).  Checked:
- *  - the framer's own invariants (framer.h): consumed <= fed and
- *    fed - consumed == buffered at every step, every find_line result
- *    re-verified, a completed literal holds exactly its declared size (a
- *    short one only at EOF), classifier spans inside the line, the receive
- *    buffer never larger than ~2x the bytes it holds (never sized from a
- *    declared {N}), everything consumed at EOF;
+ * Input: byte 0 picks _MAXLINE, the tag prefix and skip_blank, byte 1 the
+ * chunking, byte 2 a seed; the rest is the server's byte stream.  The
+ * stream is framed twice -- in the chosen pieces and all at once -- by
+ * the event-log host (tests/event_log.c).  Checked:
+ *  - the host's invariants: bytes taken by events == bytes fed - bytes
+ *    buffered at every step, a completed literal holds exactly its
+ *    declared size (a short one only at EOF), literal digits and
+ *    classifier spans inside their line, the receive buffer never larger
+ *    than ~2x the bytes it holds (never sized from a declared {N}), an
+ *    EOF event and everything consumed at the end;
  *  - split invariance: both runs produce the same event log.
  * A declared {huge} cannot OOM: literal bytes are only ever the bytes fed
  * (and `make fuzz` runs with -malloc_limit_mb as the capped allocator).
  */
-#include "framer.h"
+#include "event_log.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned mode, seed;
     const char *tagpre;
     const unsigned char *s;
-    framer a;
+    int skip_blank;
+    event_log a;
     dstr whole;
 
     if (size < 3)
@@ -52,10 +53,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mode = data[1] & 7;
     seed = data[2] | (unsigned)data[1] << 8;
     tagpre = tagpres[data[0] >> 6];
+    skip_blank = (data[0] >> 4) & 1;
     s = data + 3;
     len = size - 3;
 
-    framer_init(&a, max, tagpre);
+    elog_init(&a, max, tagpre, skip_blank);
     while (off < len && !a.failure[0]) {
         size_t k;
         switch (mode) {
@@ -75,16 +77,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (k > len - off)
             k = len - off;
-        framer_feed(&a, s + off, k);
+        elog_feed(&a, s + off, k);
         off += k;
     }
-    framer_finish(&a);
+    elog_finish(&a);
     if (a.failure[0])
         die("invariant", a.failure);
     if (a.consumed != a.fed || a.fed != len)
         die("accounting", "bytes fed/consumed/stream differ");
 
-    if (framer_run(s, len, max, tagpre, 0, &whole) < 0)
+    if (elog_run(s, len, max, tagpre, skip_blank, 0, &whole) < 0)
         die("invariant (whole stream)", whole.s);
     if (whole.len != a.log.len || (whole.len && memcmp(whole.s, a.log.s, whole.len) != 0)) {
         fprintf(stderr, "--- chunked:\n%s--- whole:\n%s", a.log.s ? a.log.s : "",
@@ -92,6 +94,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         die("split invariance", "event logs differ");
     }
     dstr_free(&whole);
-    framer_free(&a);
+    elog_free(&a);
     return 0;
 }
