@@ -53,13 +53,13 @@ typedef struct {
     PyObject *dict;
     PyObject *weakreflist;
 
-    /* Fast reader: bytes received from `rsock` and not yet consumed. */
-    imapc_rbuf rbuf;
+    /* The response framer and its receive buffer (fr.rb): bytes received
+     * from `rsock` and not yet consumed; fr.eof: rsock returned EOF. */
+    imapc_framer fr;
     PyObject *rsock;     /* socket the buffer reads from, or NULL */
     PyObject *rfile;     /* the `file` seen together with rsock */
     PyObject *recv_into; /* bound rsock.recv_into */
     int rfast;           /* 1: read rsock directly; 0: go through `file` */
-    int reof;            /* rsock returned EOF */
     double rsecs;        /* when the buffered bytes were received */
 
     /* Instance-level overrides (imap._mesg = f): checked again only when
@@ -295,7 +295,10 @@ PyObject *call_method(PyObject *self, PyObject *name, PyObject *const *args,
 int reader_select(engine *e);
 PyObject *reader_readline(IMAP4Object *self, modstate *st);
 PyObject *reader_read(IMAP4Object *self, modstate *st, PyObject *size);
-int reader_line_span(engine *e, const unsigned char **p, size_t *len, int long_ok);
+/* Receive once into fr.rb (fr.eof at EOF); 0, or -1 with an exception. */
+int reader_fill(IMAP4Object *self, modstate *st);
+/* imaplib's "got more than N bytes"; the connection is marked broken. */
+void reader_too_long(IMAP4Object *self, modstate *st, Py_ssize_t maxline);
 Py_ssize_t reader_long_line(engine *e, PyObject **obj, size_t have, size_t head,
                             size_t raw_before, size_t *have_out);
 PyObject *reader_literal(engine *e, uint64_t size);

@@ -279,7 +279,7 @@ imap4_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     (void)kwds;
     if (self == NULL)
         return NULL;
-    imapc_rbuf_init(&self->rbuf);
+    imapc_framer_init(&self->fr);
     ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* nothing checked yet */
     return (PyObject *)self;
 }
@@ -326,7 +326,7 @@ imap4_dealloc(IMAP4Object *self)
     if (self->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
     imap4_clear(self);
-    imapc_rbuf_free(&self->rbuf);
+    imapc_framer_free(&self->fr);
     for (i = 0; i < LOG_RING; i++)
         PyMem_Free(self->log[i].raw);
     tp->tp_free((PyObject *)self);

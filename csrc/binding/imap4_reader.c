@@ -40,9 +40,6 @@
  * arrived and then doubles: memory follows the data, not the {N} the
  * server announced (CPython gh-119511). */
 #define LITERAL_STEP ((size_t)1 << 20)
-/* A line still unterminated after this many bytes may be handed to the
- * engine to finish in its final bytes object (reader_long_line). */
-#define LONG_LINE ((size_t)256 << 10)
 /* Literals up to this size are assembled in the receive buffer. */
 #define SMALL_LITERAL ((uint64_t)64 << 10)
 
@@ -66,13 +63,13 @@ current_maxline(modstate *st, int *ok)
 void
 reader_reset(IMAP4Object *self)
 {
-    imapc_rbuf_clear(&self->rbuf);
+    imapc_rbuf_clear(&self->fr.rb);
     Py_CLEAR(self->rsock);
     Py_CLEAR(self->rfile);
     Py_CLEAR(self->recv_into);
     Py_CLEAR(self->broken);
     self->rfast = 0;
-    self->reof = 0;
+    self->fr.eof = 0;
     ATOMIC_STORE_FLAG(&self->reset_pending, 0);
 }
 
@@ -230,15 +227,15 @@ reader_sync(IMAP4Object *self, modstate *st)
     if (self->broken != NULL) {
         /* A new transport is a new connection: what was left of the
          * broken one is garbage, not data injected before STARTTLS. */
-        imapc_rbuf_clear(&self->rbuf);
+        imapc_rbuf_clear(&self->fr.rb);
         Py_CLEAR(self->broken);
     }
-    if (imapc_rbuf_avail(&self->rbuf) > 0) {
+    if (imapc_rbuf_avail(&self->fr.rb) > 0) {
         /* Bytes that arrived on the old transport (plaintext before
          * STARTTLS completed) must not be read as if they came over the
          * new one. */
-        size_t n = imapc_rbuf_avail(&self->rbuf);
-        imapc_rbuf_clear(&self->rbuf);
+        size_t n = imapc_rbuf_avail(&self->fr.rb);
+        imapc_rbuf_clear(&self->fr.rb);
         Py_DECREF(sock);
         Py_DECREF(file);
         raise_kindf((PyObject *)self, st->s_abort,
@@ -250,7 +247,7 @@ reader_sync(IMAP4Object *self, modstate *st)
     Py_XSETREF(self->rsock, sock);
     Py_XSETREF(self->rfile, file);
     Py_CLEAR(self->recv_into);
-    self->reof = 0;
+    self->fr.eof = 0;
     self->rfast = st->own_buffer || file_reads_sock(st, file, sock);
     set_nodelay(st, sock);
     if (self->rfast) {
@@ -320,11 +317,11 @@ recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
     return got;
 }
 
-static int
-fill(IMAP4Object *self, modstate *st)
+int
+reader_fill(IMAP4Object *self, modstate *st)
 {
     size_t space;
-    unsigned char *dst = imapc_rbuf_reserve(&self->rbuf, RECV_CHUNK, &space);
+    unsigned char *dst = imapc_rbuf_reserve(&self->fr.rb, RECV_CHUNK, &space);
     Py_ssize_t got;
     if (dst == NULL) {
         PyErr_NoMemory();
@@ -336,7 +333,7 @@ fill(IMAP4Object *self, modstate *st)
          * imaplib keeps a partial line across a timeout itself (3.14+,
          * IDLE relies on it).  Callers in the middle of a literal or of a
          * response after one break the connection themselves. */
-        if (imapc_rbuf_avail(&self->rbuf) > 0) {
+        if (imapc_rbuf_avail(&self->fr.rb) > 0) {
             PyObject *exc = exc_take();
             int keep = st->own_buffer && exc != NULL && exc_is_timeout(st, exc);
             exc_give(exc);
@@ -347,16 +344,16 @@ fill(IMAP4Object *self, modstate *st)
     }
     self->rsecs = now_secs();
     if (got == 0)
-        self->reof = 1;
-    imapc_rbuf_commit(&self->rbuf, (size_t)got);
+        self->fr.eof = 1;
+    imapc_rbuf_commit(&self->fr.rb, (size_t)got);
     return 0;
 }
 
 /* imaplib's error for a line over _MAXLINE.  imaplib would go on to read
  * the rest of that line as the next response; here the connection is
  * marked broken instead (README, deliberate differences). */
-static void
-raise_too_long(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
+void
+reader_too_long(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
 {
     raise_kindf((PyObject *)self, st->s_error, "got more than %zd bytes", maxline);
     reader_break(self);
@@ -367,7 +364,7 @@ raise_too_long(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
  * buffer until the caller consumes them), 0 at EOF with *len the length
  * of an unterminated tail (possibly 0), -1 on error. */
 static int
-fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len, int long_ok)
+fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len)
 {
     size_t max;
     if (maxline == -1) { /* readline(0) */
@@ -376,29 +373,25 @@ fast_line(IMAP4Object *self, modstate *st, Py_ssize_t maxline, size_t *len, int 
     }
     max = maxline < -1 ? SIZE_MAX - 1 : (size_t)maxline;
     for (;;) {
-        switch (imapc_rbuf_find_line(&self->rbuf, max, len)) {
+        switch (imapc_rbuf_find_line(&self->fr.rb, max, len)) {
         case IMAPC_LINE_FOUND:
             if (maxline < -1) {
-                imapc_rbuf_consume(&self->rbuf, *len);
-                raise_too_long(self, st, maxline);
+                imapc_rbuf_consume(&self->fr.rb, *len);
+                reader_too_long(self, st, maxline);
                 return -1;
             }
             return 1;
         case IMAPC_LINE_TOO_LONG:
             /* readline(max + 1) consumed max + 1 bytes. */
-            imapc_rbuf_consume(&self->rbuf, max + 1);
-            raise_too_long(self, st, maxline);
+            imapc_rbuf_consume(&self->fr.rb, max + 1);
+            reader_too_long(self, st, maxline);
             return -1;
         case IMAPC_LINE_NEED_MORE:
-            if (long_ok && imapc_rbuf_avail(&self->rbuf) >= LONG_LINE) {
-                *len = imapc_rbuf_avail(&self->rbuf);
-                return 2;
-            }
-            if (self->reof) {
-                *len = imapc_rbuf_avail(&self->rbuf);
+            if (self->fr.eof) {
+                *len = imapc_rbuf_avail(&self->fr.rb);
                 return 0;
             }
-            if (fill(self, st) < 0)
+            if (reader_fill(self, st) < 0)
                 return -1;
             break;
         }
@@ -427,7 +420,7 @@ file_readline(IMAP4Object *self, modstate *st, Py_ssize_t maxline)
     if (PyObject_Length(line) > maxline) {
         Py_DECREF(line);
         if (!PyErr_Occurred())
-            raise_too_long(self, st, maxline);
+            reader_too_long(self, st, maxline);
         return NULL;
     }
     return line;
@@ -448,26 +441,15 @@ reader_readline(IMAP4Object *self, modstate *st)
         line = file_readline(self, st, maxline);
         goto done;
     }
-    r = fast_line(self, st, maxline, &len, 0);
+    r = fast_line(self, st, maxline, &len);
     if (r < 0)
         goto done;
-    line = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->rbuf), (Py_ssize_t)len);
+    line = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->fr.rb), (Py_ssize_t)len);
     if (line != NULL)
-        imapc_rbuf_consume(&self->rbuf, len);
+        imapc_rbuf_consume(&self->fr.rb, len);
 done:
     reader_release(self);
     return line;
-}
-
-int
-reader_line_span(engine *e, const unsigned char **p, size_t *len, int long_ok)
-{
-    /* Only after reader_select() in the same engine pass. */
-    int r = fast_line(e->self, e->st, e->maxline, len, long_ok);
-    if (r < 0)
-        return -1;
-    *p = imapc_rbuf_peek(&e->self->rbuf);
-    return r;
 }
 
 /* Is the fast path usable for the next line? (0/1, -1 on error)  The
@@ -493,23 +475,23 @@ reader_select(engine *e)
 static PyObject *
 fast_read(IMAP4Object *self, modstate *st, uint64_t size)
 {
-    size_t avail = imapc_rbuf_avail(&self->rbuf), have, cap;
+    size_t avail = imapc_rbuf_avail(&self->fr.rb), have, cap;
     PyObject *obj;
 
     /* A small literal is completed in the buffer (one copy out of it, no
      * oversized allocation); a big one is received straight into its
      * bytes object below. */
-    while (size > avail && size <= SMALL_LITERAL && !self->reof) {
-        if (fill(self, st) < 0) {
+    while (size > avail && size <= SMALL_LITERAL && !self->fr.eof) {
+        if (reader_fill(self, st) < 0) {
             reader_break(self);
             return NULL;
         }
-        avail = imapc_rbuf_avail(&self->rbuf);
+        avail = imapc_rbuf_avail(&self->fr.rb);
     }
     if (size <= avail) {
-        obj = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->rbuf), (Py_ssize_t)size);
+        obj = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->fr.rb), (Py_ssize_t)size);
         if (obj != NULL)
-            imapc_rbuf_consume(&self->rbuf, (size_t)size);
+            imapc_rbuf_consume(&self->fr.rb, (size_t)size);
         return obj;
     }
     cap = avail + (avail > LITERAL_STEP ? avail : LITERAL_STEP);
@@ -520,10 +502,10 @@ fast_read(IMAP4Object *self, modstate *st, uint64_t size)
     obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
     if (obj == NULL)
         return NULL;
-    memcpy(PyBytes_AS_STRING(obj), imapc_rbuf_peek(&self->rbuf), avail);
-    imapc_rbuf_consume(&self->rbuf, avail);
+    memcpy(PyBytes_AS_STRING(obj), imapc_rbuf_peek(&self->fr.rb), avail);
+    imapc_rbuf_consume(&self->fr.rb, avail);
     have = avail;
-    while ((uint64_t)have < size && !self->reof) {
+    while ((uint64_t)have < size && !self->fr.eof) {
         Py_ssize_t got;
         if (have == cap) {
             size_t ncap = cap > (size_t)PY_SSIZE_T_MAX / 2 ? (size_t)PY_SSIZE_T_MAX : cap * 2;
@@ -547,7 +529,7 @@ fast_read(IMAP4Object *self, modstate *st, uint64_t size)
             return NULL;
         }
         if (got == 0)
-            self->reof = 1;
+            self->fr.eof = 1;
         have += (size_t)got;
     }
     if (have != cap && _PyBytes_Resize(&obj, (Py_ssize_t)have) < 0)
@@ -718,13 +700,13 @@ long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before
                 goto too_long;
             if (rest > 0) {
                 size_t space;
-                unsigned char *dst = imapc_rbuf_reserve(&self->rbuf, rest, &space);
+                unsigned char *dst = imapc_rbuf_reserve(&self->fr.rb, rest, &space);
                 if (dst == NULL) {
                     PyErr_NoMemory();
                     return -1;
                 }
                 memcpy(dst, lf + 1, rest);
-                imapc_rbuf_commit(&self->rbuf, rest);
+                imapc_rbuf_commit(&self->fr.rb, rest);
             }
             *have_out = k + 1;
             return (Py_ssize_t)k;
@@ -732,7 +714,7 @@ long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before
         scan = have;
         if (raw_before + (have - head) > max)
             goto too_long;
-        if (self->reof) {
+        if (self->fr.eof) {
             *have_out = have;
             return -2;
         }
@@ -751,10 +733,10 @@ long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before
         if (got < 0)
             return -1;
         if (got == 0)
-            self->reof = 1;
+            self->fr.eof = 1;
         have += (size_t)got;
     }
 too_long:
-    raise_too_long(self, e->st, e->maxline);
+    reader_too_long(self, e->st, e->maxline);
     return -1;
 }

@@ -24,29 +24,29 @@ imapc_framer_init(imapc_framer *f)
     memset(f, 0, sizeof(*f));
     imapc_rbuf_init(&f->rb);
     f->max_line = IMAPC_FRAMER_MAX_LINE;
-    f->state = IMAPC_FR_RESPONSE;
+    f->cur.state = IMAPC_FR_RESPONSE;
 }
 
 void
 imapc_framer_free(imapc_framer *f)
 {
     imapc_rbuf_free(&f->rb);
-    f->state = IMAPC_FR_RESPONSE;
+    f->cur.state = IMAPC_FR_RESPONSE;
 }
 
 static void
 reset(imapc_framer *f)
 {
-    f->state = IMAPC_FR_RESPONSE;
-    f->lit_left = 0;
-    f->depth = 0;
+    f->cur.state = IMAPC_FR_RESPONSE;
+    f->cur.lit_left = 0;
+    f->cur.depth = 0;
 }
 
 void
 imapc_framer_begin(imapc_framer *f, const unsigned char *tagpre, size_t tagpre_len)
 {
-    f->tagpre = tagpre;
-    f->tagpre_len = tagpre_len;
+    f->cur.tagpre = tagpre;
+    f->cur.tagpre_len = tagpre_len;
     reset(f);
 }
 
@@ -118,9 +118,9 @@ dat_end(imapc_framer *f, const unsigned char *dat, size_t len, imapc_event *ev)
     ev->lit_digits = dat + off;
     ev->lit_ndigits = end - 1 - off;
     if (f->skip_blank)
-        f->depth = imapc_paren_depth(dat, len, f->depth);
-    f->state = IMAPC_FR_LITERAL;
-    f->lit_left = size;
+        f->cur.depth = imapc_paren_depth(dat, len, f->cur.depth);
+    f->cur.state = IMAPC_FR_LITERAL;
+    f->cur.lit_left = size;
 }
 
 /* The dat of a RESPONSE line: an untagged text, or a status response's
@@ -141,11 +141,13 @@ response_dat(imapc_framer *f, const unsigned char *line, imapc_event *ev)
 }
 
 static imapc_ev_kind
-error(imapc_framer *f, imapc_ev_kind kind, imapc_event *ev)
+error(imapc_framer *f, unsigned flags, imapc_ev_kind kind, imapc_event *ev)
 {
     ev->kind = kind;
+    if (flags & IMAPC_NEXT_RAW)
+        return kind; /* a raw read leaves the response state alone */
     ev->end = 1;
-    ev->cut = f->state != IMAPC_FR_RESPONSE;
+    ev->cut = f->cur.state != IMAPC_FR_RESPONSE;
     reset(f);
     return kind;
 }
@@ -162,18 +164,18 @@ static imapc_ev_kind
 on_line(imapc_framer *f, const unsigned char *p, size_t len, int may_have_lf, imapc_event *ev)
 {
     event_clear(ev, p, len);
-    if (len == 0 && f->skip_blank && (f->state == IMAPC_FR_RESPONSE || f->depth > 0)) {
+    if (len == 0 && f->skip_blank && (f->cur.state == IMAPC_FR_RESPONSE || f->cur.depth > 0)) {
         ev->kind = IMAPC_EV_BLANK;
         return ev->kind;
     }
-    if (f->state == IMAPC_FR_TRAILER) {
+    if (f->cur.state == IMAPC_FR_TRAILER) {
         ev->kind = IMAPC_EV_TRAILER;
         dat_end(f, p, len, ev);
         return ev->kind;
     }
     ev->kind = IMAPC_EV_RESPONSE;
-    (may_have_lf ? imapc_resp_classify : imapc_resp_classify_nolf)(p, len, f->tagpre,
-                                                                    f->tagpre_len, &ev->resp);
+    (may_have_lf ? imapc_resp_classify : imapc_resp_classify_nolf)(p, len, f->cur.tagpre,
+                                                                    f->cur.tagpre_len, &ev->resp);
     response_dat(f, p, ev);
     return ev->kind;
 }
@@ -182,7 +184,7 @@ imapc_ev_kind
 imapc_framer_line(imapc_framer *f, const unsigned char *line, size_t len, int may_have_lf,
                   imapc_event *ev)
 {
-    if (f->state == IMAPC_FR_LITERAL)
+    if (f->cur.state == IMAPC_FR_LITERAL)
         imapc_framer_literal_done(f); /* the host skipped the literal */
     return on_line(f, line, len, may_have_lf, ev);
 }
@@ -190,8 +192,8 @@ imapc_framer_line(imapc_framer *f, const unsigned char *line, size_t len, int ma
 void
 imapc_framer_literal_done(imapc_framer *f)
 {
-    f->state = IMAPC_FR_TRAILER;
-    f->lit_left = 0;
+    f->cur.state = IMAPC_FR_TRAILER;
+    f->cur.lit_left = 0;
 }
 
 void
@@ -206,14 +208,14 @@ static imapc_ev_kind
 next_literal(imapc_framer *f, imapc_event *ev)
 {
     size_t avail = imapc_rbuf_avail(&f->rb);
-    size_t n = (uint64_t)avail < f->lit_left ? avail : (size_t)f->lit_left;
-    if (n == 0 && f->lit_left > 0 && !f->eof)
+    size_t n = (uint64_t)avail < f->cur.lit_left ? avail : (size_t)f->cur.lit_left;
+    if (n == 0 && f->cur.lit_left > 0 && !f->eof)
         return IMAPC_EV_NEED_MORE;
     event_clear(ev, imapc_rbuf_peek(&f->rb), n);
     ev->kind = IMAPC_EV_LITERAL;
     imapc_rbuf_consume(&f->rb, n);
-    f->lit_left -= n;
-    if (f->lit_left == 0 || (f->eof && n == avail)) {
+    f->cur.lit_left -= n;
+    if (f->cur.lit_left == 0 || (f->eof && n == avail)) {
         ev->last = 1; /* at EOF: read(size) returned what there was */
         imapc_framer_literal_done(f);
     }
@@ -226,18 +228,18 @@ no_line(imapc_framer *f, unsigned flags, imapc_event *ev)
 {
     size_t avail = imapc_rbuf_avail(&f->rb);
     const unsigned char *p = imapc_rbuf_peek(&f->rb);
-    if ((flags & IMAPC_NEXT_LONG_OK) && f->long_line > 0 && avail >= f->long_line
-        && f->state == IMAPC_FR_RESPONSE) {
+    if ((flags & (IMAPC_NEXT_LONG_OK | IMAPC_NEXT_RAW)) == IMAPC_NEXT_LONG_OK
+        && f->long_line > 0 && avail >= f->long_line && f->cur.state == IMAPC_FR_RESPONSE) {
         event_clear(ev, p, avail);
         ev->kind = IMAPC_EV_LONG_LINE;
-        imapc_resp_classify_nolf(p, avail, f->tagpre, f->tagpre_len, &ev->resp);
+        imapc_resp_classify_nolf(p, avail, f->cur.tagpre, f->cur.tagpre_len, &ev->resp);
         return ev->kind;
     }
     if (!f->eof)
         return IMAPC_EV_NEED_MORE;
     event_clear(ev, p, avail);
     imapc_rbuf_consume(&f->rb, avail);
-    return error(f, avail == 0 ? IMAPC_EV_EOF : IMAPC_EV_UNTERMINATED, ev);
+    return error(f, flags, avail == 0 ? IMAPC_EV_EOF : IMAPC_EV_UNTERMINATED, ev);
 }
 
 imapc_ev_kind
@@ -245,7 +247,7 @@ imapc_framer_next(imapc_framer *f, unsigned flags, imapc_event *ev)
 {
     size_t len = 0;
     const unsigned char *p;
-    if (f->state == IMAPC_FR_LITERAL)
+    if (f->cur.state == IMAPC_FR_LITERAL && !(flags & IMAPC_NEXT_RAW))
         return next_literal(f, ev);
     switch (imapc_rbuf_find_line(&f->rb, f->max_line, &len)) {
     case IMAPC_LINE_FOUND:
@@ -253,13 +255,18 @@ imapc_framer_next(imapc_framer *f, unsigned flags, imapc_event *ev)
         imapc_rbuf_consume(&f->rb, len); /* p stays valid until a reserve */
         if (len < 2 || p[len - 2] != '\r') {
             event_clear(ev, p, len); /* a bare LF */
-            return error(f, IMAPC_EV_UNTERMINATED, ev);
+            return error(f, flags, IMAPC_EV_UNTERMINATED, ev);
+        }
+        if (flags & IMAPC_NEXT_RAW) {
+            event_clear(ev, p, len - 2);
+            ev->kind = IMAPC_EV_LINE;
+            return ev->kind;
         }
         return on_line(f, p, len - 2, 0, ev);
     case IMAPC_LINE_TOO_LONG:
         event_clear(ev, imapc_rbuf_peek(&f->rb), f->max_line + 1);
         imapc_rbuf_consume(&f->rb, f->max_line + 1);
-        return error(f, IMAPC_EV_TOO_LONG, ev);
+        return error(f, flags, IMAPC_EV_TOO_LONG, ev);
     case IMAPC_LINE_NEED_MORE:
     default:
         return no_line(f, flags, ev);

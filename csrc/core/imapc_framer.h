@@ -30,6 +30,17 @@ typedef enum {
     IMAPC_FR_TRAILER,      /* next: the line after a literal (a new dat)   */
 } imapc_fr_state;
 
+/* The state of the response being framed: reset by imapc_framer_begin().
+ * A host that reads a nested response (a callback that calls
+ * _get_response) saves and restores it around that. */
+typedef struct {
+    const unsigned char *tagpre; /* tag prefix of tagged replies (host-owned) */
+    size_t tagpre_len;
+    imapc_fr_state state;
+    uint64_t lit_left; /* LITERAL: bytes of the literal still to come       */
+    long depth;        /* open parentheses of the dats so far (skip_blank)  */
+} imapc_fr_response;
+
 typedef struct {
     /* Settings: set by the host, kept until it changes them. */
     size_t max_line;   /* a line, LF included, may be this long (_MAXLINE) */
@@ -42,12 +53,7 @@ typedef struct {
     imapc_rbuf rb;     /* received bytes not framed yet                    */
     int eof;           /* the stream has ended (imapc_framer_eof)           */
 
-    /* Per response: reset by imapc_framer_begin(). */
-    const unsigned char *tagpre; /* tag prefix of tagged replies (host-owned) */
-    size_t tagpre_len;
-    imapc_fr_state state;
-    uint64_t lit_left; /* LITERAL: bytes of the literal still to come       */
-    long depth;        /* open parentheses of the dats so far (skip_blank)  */
+    imapc_fr_response cur; /* the response being framed                    */
 } imapc_framer;
 
 typedef enum {
@@ -64,6 +70,7 @@ typedef enum {
     IMAPC_EV_UNTERMINATED,  /* a line without CRLF (bare LF, or the tail at
                                EOF): dropped; `line` is the raw bytes       */
     IMAPC_EV_EOF,           /* the stream ended where a line should begin   */
+    IMAPC_EV_LINE,          /* IMAPC_NEXT_RAW: one line, not interpreted     */
 } imapc_ev_kind;
 
 typedef struct {
@@ -82,7 +89,11 @@ typedef struct {
                       the response is lost and the stream cannot be framed */
 } imapc_event;
 
-enum { IMAPC_NEXT_LONG_OK = 1 };
+enum {
+    IMAPC_NEXT_LONG_OK = 1, /* may return LONG_LINE (a response's first line) */
+    IMAPC_NEXT_RAW = 2,     /* one line as imaplib's _get_line reads it, outside
+                               the response state, which stays as it was     */
+};
 
 void imapc_framer_init(imapc_framer *f);
 void imapc_framer_free(imapc_framer *f);

@@ -1,0 +1,52 @@
+/* response.h - reading a response: where its lines come from
+ * (imap4_line.c) and the driver and handlers that turn the framer's
+ * events into imaplib's objects (imap4_response.c).
+ */
+#ifndef IMAPLIB_C_RESPONSE_H
+#define IMAPLIB_C_RESPONSE_H
+
+#include "binding.h"
+
+/* One received line without its CRLF: a span in the receive buffer, held
+ * under the reader lock (reader_acquire) until line_done/line_own, or a
+ * bytes object.  A span is valid while the buffer's generation is `gen`
+ * (LINE_SPAN_OK checks it in debug builds). */
+typedef struct {
+    const unsigned char *p;
+    size_t len;
+    PyObject *obj;  /* owns the bytes when not in the buffer */
+    unsigned gen;   /* fr.rb.gen when the span was taken */
+    int in_buf;
+    int is_long;    /* a LONG_LINE start, not consumed yet */
+} line_t;
+
+#define LINE_SPAN_OK(e, l) \
+    assert(!(l)->in_buf || (l)->gen == (e)->self->fr.rb.gen)
+
+static inline PyObject *
+bytes_of(const unsigned char *p, size_t n)
+{
+    return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+}
+
+/* imap4_line.c */
+/* The next line of the response and the framer's event for it; flags:
+ * IMAPC_NEXT_LONG_OK (a long first line may stay in the buffer, for
+ * line_take_long) or IMAPC_NEXT_RAW (_get_line: outside the response). */
+int line_next(engine *e, line_t *l, imapc_event *ev, unsigned flags);
+int line_own(engine *e, line_t *l);
+PyObject *line_bytes(engine *e, line_t *l);
+void line_unhold(engine *e, line_t *l);
+void line_done(engine *e, line_t *l);
+/* A LONG_LINE start: consume it from the buffer and let go of the span. */
+void line_take_long(engine *e, line_t *l);
+
+/* imap4_response.c */
+/* One response: 1 (the line in *resp_out if asked), 0 for a
+ * continuation, -1 with an exception. */
+int response_get(engine *e, PyObject **resp_out);
+/* The tag prefix of self.tagre into e->tagpre: 1, 0 when tagre is not
+ * imaplib's shape (the interpreter's _get_response runs), -1 error. */
+int response_tag_prefix(engine *e);
+
+#endif /* IMAPLIB_C_RESPONSE_H */
