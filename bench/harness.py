@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bench import scenarios as sc
-from bench.server import make_cert
+from testsupport.loopback import HOST, make_cert
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ def imaplib_c_importable(python: str = sys.executable) -> bool:
 
 
 class ReplayServer:
-    """The replay server in its own process (``python -m bench.server``)."""
+    """The replay server in its own process (``python -m bench.replay_server``)."""
 
     def __init__(
         self, scale: float, scenarios: list[str], tls: bool, python: str = sys.executable
@@ -61,7 +61,7 @@ class ReplayServer:
         cmd = [
             self.python,
             "-m",
-            "bench.server",
+            "bench.replay_server",
             "--size-scale",
             repr(self.scale),
             "--scenarios",
@@ -70,8 +70,8 @@ class ReplayServer:
         if self.tls:
             self.tmp = tempfile.TemporaryDirectory(prefix="imaplib-bench-tls-")
             cert, key = make_cert(self.tmp.name)
-            self.cafile = cert
-            cmd += ["--cert", cert, "--key", key]
+            self.cafile = str(cert)
+            cmd += ["--cert", str(cert), "--key", str(key)]
         self.proc = subprocess.Popen(
             cmd, cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -111,7 +111,7 @@ class ReplayServer:
         return {
             "impl": impl,
             "scenario": scenario,
-            "host": "127.0.0.1",
+            "host": HOST,
             "port": self.ports["tls" if tls else "plain"],
             "tls": tls,
             "cafile": self.cafile,
@@ -154,4 +154,11 @@ def run_client(
     return result
 
 
-__all__ = ["REPO", "ReplayServer", "child_env", "imaplib_c_importable", "run_client", "sc"]
+__all__ = [
+    "REPO",
+    "ReplayServer",
+    "child_env",
+    "imaplib_c_importable",
+    "run_client",
+    "sc",
+]
