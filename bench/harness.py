@@ -1,4 +1,4 @@
-"""Process plumbing shared by bench/run.py and tests/test_bench_smoke.py."""
+"""Process and server plumbing shared by bench/run.py and tests/test_bench_smoke.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bench import scenarios as sc
+from testsupport.dovecot import Dovecot
 from testsupport.loopback import HOST, make_cert
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,6 +122,20 @@ class ReplayServer:
         }
 
 
+def bench_dovecot(n_messages: int, cpus: set[int] | None = None) -> Dovecot:
+    """A private Dovecot for the Dovecot rows, not started yet (use it as a
+    context manager): user ``sc.USER`` whose INBOX holds ``sc.message(i)`` as
+    UID i for i in 1..n, written as maildir files; plain TCP only, because
+    with TLS ``imap-login`` would proxy every byte and take server CPU."""
+    dv = Dovecot(tls=False, pool_size=0, features=("no-auth-delay",), cpus=cpus)
+    try:
+        dv.add_user(sc.USER, sc.PASSWORD, (sc.message(i) for i in range(1, n_messages + 1)))
+    except BaseException:
+        dv.stop()
+        raise
+    return dv
+
+
 def run_client(
     params: dict[str, Any], python: str = sys.executable, timeout: float | None = None
 ) -> dict[str, Any]:
@@ -157,6 +172,7 @@ def run_client(
 __all__ = [
     "REPO",
     "ReplayServer",
+    "bench_dovecot",
     "child_env",
     "imaplib_c_importable",
     "run_client",

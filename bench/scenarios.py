@@ -1,7 +1,7 @@
 """Benchmark scenarios: sizes, wire commands, generated mail data and result digests.
 
 Everything here is deterministic: the replay server (bench/replay_server.py), the
-Dovecot maildir writer (bench/dovecot.py) and the result checks of every client
+Dovecot maildir (bench/harness.py's bench_dovecot) and the result checks of every client
 (bench/client.py) derive from the same functions, so a client that is fast but
 returns different bytes, a different list shape or different types fails.
 """

@@ -299,6 +299,7 @@ def test_sdist_tests_run_from_the_unpacked_sdist(tmp_path: Path) -> None:
         "tests/conftest.py",
         "testsupport/scripted_server.py",
         "testsupport/loopback.py",
+        "testsupport/dovecot.py",
         "tests/c/test_util.c",
         "Makefile",
         "LICENSE",

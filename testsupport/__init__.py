@@ -5,6 +5,8 @@
   certificate (made with the ``openssl`` command).
 * ``scripted_server`` -- the scripted IMAP server of the client tests (exact
   exchanges, one connection at a time, every byte recorded).
+* ``dovecot`` -- a private Dovecot on 127.0.0.1 (tests/realserver and the
+  benchmarks' Dovecot rows).
 
 The benchmarks' replay server (``bench/replay_server.py``) is built on
 ``loopback`` too; it stays in ``bench/`` because its answers are made from

@@ -1,4 +1,4 @@
-"""Loopback plumbing shared by the IMAP test servers.
+"""Loopback plumbing shared by the IMAP test servers and the Dovecot launcher.
 
 There are two IMAP servers, and they stay two because they do opposite jobs:
 
@@ -14,7 +14,7 @@ One class doing both would either check and record inside the timed server
 or lose the scripted server's strictness.  What they share is here: the
 listening socket on 127.0.0.1, the set-up of an accepted connection, a
 buffered reader of lines and exact byte counts, and a self-signed
-certificate.
+certificate (which ``testsupport/dovecot.py`` uses too).
 """
 
 from __future__ import annotations
@@ -37,6 +37,13 @@ def listener(backlog: int) -> socket.socket:
     sock.bind((HOST, 0))
     sock.listen(backlog)
     return sock
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that was free a moment ago, for a server that binds it itself."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
 
 
 def accepted(conn: socket.socket, timeout: float | None = None) -> socket.socket:
