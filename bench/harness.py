@@ -1,4 +1,4 @@
-"""Process plumbing shared by bench/run.py and tests/test_bench_smoke.py."""
+"""Process and server plumbing shared by bench/run.py and tests/test_bench_smoke.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bench import scenarios as sc
-from bench.server import make_cert
+from testsupport.dovecot import Dovecot
+from testsupport.loopback import HOST, make_cert
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,7 +42,7 @@ def imaplib_c_importable(python: str = sys.executable) -> bool:
 
 
 class ReplayServer:
-    """The replay server in its own process (``python -m bench.server``)."""
+    """The replay server in its own process (``python -m bench.replay_server``)."""
 
     def __init__(
         self, scale: float, scenarios: list[str], tls: bool, python: str = sys.executable
@@ -61,7 +62,7 @@ class ReplayServer:
         cmd = [
             self.python,
             "-m",
-            "bench.server",
+            "bench.replay_server",
             "--size-scale",
             repr(self.scale),
             "--scenarios",
@@ -70,8 +71,8 @@ class ReplayServer:
         if self.tls:
             self.tmp = tempfile.TemporaryDirectory(prefix="imaplib-bench-tls-")
             cert, key = make_cert(self.tmp.name)
-            self.cafile = cert
-            cmd += ["--cert", cert, "--key", key]
+            self.cafile = str(cert)
+            cmd += ["--cert", str(cert), "--key", str(key)]
         self.proc = subprocess.Popen(
             cmd, cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -111,7 +112,7 @@ class ReplayServer:
         return {
             "impl": impl,
             "scenario": scenario,
-            "host": "127.0.0.1",
+            "host": HOST,
             "port": self.ports["tls" if tls else "plain"],
             "tls": tls,
             "cafile": self.cafile,
@@ -119,6 +120,20 @@ class ReplayServer:
             "expected": self.expected.get(scenario),
             "server_cpu": True,
         }
+
+
+def bench_dovecot(n_messages: int, cpus: set[int] | None = None) -> Dovecot:
+    """A private Dovecot for the Dovecot rows, not started yet (use it as a
+    context manager): user ``sc.USER`` whose INBOX holds ``sc.message(i)`` as
+    UID i for i in 1..n, written as maildir files; plain TCP only, because
+    with TLS ``imap-login`` would proxy every byte and take server CPU."""
+    dv = Dovecot(tls=False, pool_size=0, features=("no-auth-delay",), cpus=cpus)
+    try:
+        dv.add_user(sc.USER, sc.PASSWORD, (sc.message(i) for i in range(1, n_messages + 1)))
+    except BaseException:
+        dv.stop()
+        raise
+    return dv
 
 
 def run_client(
@@ -154,4 +169,12 @@ def run_client(
     return result
 
 
-__all__ = ["REPO", "ReplayServer", "child_env", "imaplib_c_importable", "run_client", "sc"]
+__all__ = [
+    "REPO",
+    "ReplayServer",
+    "bench_dovecot",
+    "child_env",
+    "imaplib_c_importable",
+    "run_client",
+    "sc",
+]

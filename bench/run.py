@@ -40,8 +40,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import scenarios as sc
-from bench.dovecot import BenchDovecot, find_dovecot
-from bench.harness import ReplayServer, imaplib_c_importable, run_client
+from bench.harness import ReplayServer, bench_dovecot, imaplib_c_importable, run_client
+from testsupport.dovecot import missing_requirements
 
 CLIENTS = ("stdlib", "imaplib_c", "floor", "keepfloor")
 CLIENT_LABEL = {
@@ -626,13 +626,16 @@ def run_dovecot(
     for scenario in scenarios:
         exp[scenario] = sc.build_scenario(scenario, sizes, keep_body=False)[1].to_json()
     results.expected["dovecot"] = exp
-    with BenchDovecot(n, cpus=srv_cpus) as dv:
+    t0 = time.perf_counter()
+    dovecot = bench_dovecot(n, cpus=srv_cpus)
+    populate = time.perf_counter() - t0
+    with dovecot as dv:
         progress.note(
-            f"dovecot {'.'.join(map(str, dv.version))} on port {dv.port} (maildir written in {dv.populate_seconds:.1f}s); warming its index and cache ..."
+            f"dovecot {'.'.join(map(str, dv.version))} on port {dv.plain_port} (maildir written in {populate:.1f}s); warming its index and cache ..."
         )
         base = {
-            "host": "127.0.0.1",
-            "port": dv.port,
+            "host": dv.host,
+            "port": dv.plain_port,
             "tls": False,
             "scale": args.size_scale,
             "server_cpu": True,
@@ -802,11 +805,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else {"both": ["plain", "tls"], "off": ["plain"], "only": ["tls"]}[args.tls]
     )
     dv_scenarios = [s for s in sc.DOVECOT_SCENARIOS if s in scenarios]
-    want_dv = args.dovecot in ("on", "only") or (
-        args.dovecot == "auto" and find_dovecot() is not None
-    )
-    if want_dv and find_dovecot() is None:
-        raise SystemExit("--dovecot on: dovecot is not installed")
+    dv_missing = missing_requirements(tls=False)
+    want_dv = args.dovecot in ("on", "only") or (args.dovecot == "auto" and not dv_missing)
+    if want_dv and dv_missing:
+        raise SystemExit(f"--dovecot {args.dovecot}: not installed: {', '.join(dv_missing)}")
     if not want_dv:
         dv_scenarios = []
     log_check_runs = (

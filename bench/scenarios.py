@@ -1,7 +1,7 @@
 """Benchmark scenarios: sizes, wire commands, generated mail data and result digests.
 
-Everything here is deterministic: the replay server (bench/server.py), the Dovecot
-maildir writer (bench/dovecot.py) and the result checks of every client
+Everything here is deterministic: the replay server (bench/replay_server.py), the
+Dovecot maildir (bench/harness.py's bench_dovecot) and the result checks of every client
 (bench/client.py) derive from the same functions, so a client that is fast but
 returns different bytes, a different list shape or different types fails.
 """
@@ -22,7 +22,7 @@ PASSWORD = "secret"
 MAXLINE = 10_000_000  # what users set imaplib._MAXLINE to for huge SEARCH lines
 
 # Scenario names in report order.  "append-delack" is the APPEND workload against a
-# server that leaves delayed ACKs on (see bench/server.py); "debug5" is "meta" with
+# server that leaves delayed ACKs on (see bench/replay_server.py); "debug5" is "meta" with
 # IMAPClient's debug=5 + logger-adapter _mesg set-up.
 SCENARIOS: tuple[str, ...] = (
     "meta",

@@ -25,8 +25,8 @@ if str(REPO) not in sys.path:
 
 from bench import client as bc
 from bench import scenarios as sc
-from bench.dovecot import BenchDovecot, find_dovecot
-from bench.harness import ReplayServer, imaplib_c_importable, run_client
+from bench.harness import ReplayServer, bench_dovecot, imaplib_c_importable, run_client
+from testsupport.dovecot import Dovecot, missing_requirements
 
 SCALE = 0.002
 IMPLS = ("stdlib", "imaplib_c", "floor", "keepfloor")
@@ -152,24 +152,25 @@ def test_debug5_log_lines_identical_to_stdlib(replay: ReplayServer, scenario: st
 
 
 @pytest.fixture(scope="module")
-def dovecot() -> Iterator[BenchDovecot]:
-    if find_dovecot() is None:
-        pytest.skip("dovecot is not installed")
+def dovecot() -> Iterator[Dovecot]:
+    missing = missing_requirements(tls=False)
+    if missing:
+        pytest.skip("not installed: " + ", ".join(missing))
     sizes = sc.make_sizes(SCALE)
-    with BenchDovecot(max(sizes.headers, sizes.bodies)) as dv:
+    with bench_dovecot(max(sizes.headers, sizes.bodies)) as dv:
         yield dv
 
 
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("scenario", sc.DOVECOT_SCENARIOS)
-def test_dovecot_rows(dovecot: BenchDovecot, scenario: str, impl: str) -> None:
+def test_dovecot_rows(dovecot: Dovecot, scenario: str, impl: str) -> None:
     _skip_missing(impl)
     exp = sc.build_scenario(scenario, sc.make_sizes(SCALE), keep_body=False)[1]
     p = {
         "impl": impl,
         "scenario": scenario,
-        "host": "127.0.0.1",
-        "port": dovecot.port,
+        "host": dovecot.host,
+        "port": dovecot.plain_port,
         "tls": False,
         "scale": SCALE,
         "expected": exp.to_json(),

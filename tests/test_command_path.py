@@ -20,7 +20,8 @@ from unittest import mock
 
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_IS_STDLIB, load_target
-from scripted_server import HELLO, ExpectRaw, ScriptedServer, cmd, send
+
+from testsupport.scripted_server import HELLO, ExpectRaw, ScriptedServer, cmd, send
 
 pytestmark = pytest.mark.skipif(TARGET_IS_STDLIB, reason="imaplib_c internals")
 

@@ -29,7 +29,10 @@ from unittest import mock
 
 import pytest
 from conftest import STDLIB, TARGET_IS_STDLIB, load_target
-from scripted_server import (
+from imaplib_features import rereads_cut_literal
+from outcomes import as_eof, describe_exc, typed
+
+from testsupport.scripted_server import (
     Close,
     Expect,
     ExpectRaw,
@@ -38,14 +41,10 @@ from scripted_server import (
     ScriptedServer,
     Send,
     Step,
-    as_eof,
     cmd,
     cmd_any,
     cmd_re,
-    describe_exc,
-    rereads_cut_literal,
     send,
-    typed,
 )
 
 ATTRS = (

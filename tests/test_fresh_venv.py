@@ -35,7 +35,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from scripted_server import ScriptedServer, cmd, send
+
+from testsupport.scripted_server import ScriptedServer, cmd, send
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -296,7 +297,9 @@ def test_sdist_tests_run_from_the_unpacked_sdist(tmp_path: Path) -> None:
     (root,) = unpacked.iterdir()
     for needed in (
         "tests/conftest.py",
-        "tests/scripted_server.py",
+        "testsupport/scripted_server.py",
+        "testsupport/loopback.py",
+        "testsupport/dovecot.py",
         "csrc/core/tests/test_util.c",
         "Makefile",
         "LICENSE",

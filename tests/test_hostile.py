@@ -23,7 +23,10 @@ from unittest import mock
 
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_IS_STDLIB, TARGET_NAME, load_target
-from scripted_server import (
+from imaplib_features import refuses_oversized_literal, rereads_cut_literal
+from outcomes import as_eof, describe_exc, typed
+
+from testsupport.scripted_server import (
     HELLO,
     Close,
     ExpectRaw,
@@ -32,13 +35,8 @@ from scripted_server import (
     Signal,
     Step,
     WaitFor,
-    as_eof,
     cmd,
-    describe_exc,
-    refuses_oversized_literal,
-    rereads_cut_literal,
     send,
-    typed,
 )
 
 Body = Callable[[ModuleType, int], Any]
@@ -178,8 +176,8 @@ def test_huge_literal_rss_in_subprocess() -> None:
     code = textwrap.dedent(
         """
         import importlib, resource, sys
-        sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
-        from scripted_server import Close, ScriptedServer, Send
+        sys.path.insert(0, sys.argv[1])
+        from testsupport.scripted_server import Close, ScriptedServer, Send
         mod = importlib.import_module(sys.argv[2])
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         for size in (2**33, 2**40, 2**62):

@@ -16,7 +16,9 @@ from unittest import mock
 
 import pytest
 from conftest import STDLIB, load_target
-from scripted_server import HELLO, Close, ScriptedServer, Send, Step, cmd, describe_exc, send, typed
+from outcomes import describe_exc, typed
+
+from testsupport.scripted_server import HELLO, Close, ScriptedServer, Send, Step, cmd, send
 
 MB = 1 << 20
 NUMBERS = b" ".join(b"%d" % i for i in range(1, 400_001))  # ~2.7 MB

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import STDLIB, load_target
-from scripted_server import typed
+from outcomes import typed
 
 TZS = ["UTC", "STD-1DST", "MST+07MDT", "EST+05EDT,M3.2.0,M11.1.0", "Asia/Kolkata", "Australia/Lord_Howe", "XXX-0130"]
 

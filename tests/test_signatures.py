@@ -42,17 +42,9 @@ from typing import Any
 
 import pytest
 from conftest import TARGET_NAME, load_target
-from scripted_server import (
-    Expect,
-    ExpectRaw,
-    ScriptedServer,
-    Send,
-    Step,
-    cmd_re,
-    describe_exc,
-    send,
-    typed,
-)
+from outcomes import describe_exc, typed
+
+from testsupport.scripted_server import Expect, ExpectRaw, ScriptedServer, Send, Step, cmd_re, send
 
 # ---------------------------------------------------------------------------
 # The two modules

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_IS_STDLIB, TARGET_NAME
-from scripted_server import reads_socket_itself
+from imaplib_features import reads_socket_itself
 
 SECONDS = float(os.environ.get("IMAPLIB_C_STRESS_SECONDS", "8"))
 

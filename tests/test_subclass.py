@@ -19,7 +19,9 @@ from unittest import mock
 
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_NAME, load_target
-from scripted_server import (
+from outcomes import describe_exc, typed
+
+from testsupport.scripted_server import (
     HELLO,
     Detach,
     ExpectRaw,
@@ -27,9 +29,7 @@ from scripted_server import (
     Step,
     cmd,
     cmd_any,
-    describe_exc,
     send,
-    typed,
 )
 
 LOGOUT: list[Step] = [cmd("LOGOUT"), send(b"* BYE bye", b"{tag} OK done")]

@@ -22,18 +22,9 @@ from typing import Any
 
 import pytest
 from conftest import REPO_ROOT, STDLIB, TARGET_IS_STDLIB, load_target
-from scripted_server import (
-    HELLO,
-    Close,
-    ScriptedServer,
-    Send,
-    WaitFor,
-    cmd,
-    keeps_partial_line,
-    reads_socket_itself,
-    refuses_oversized_literal,
-    send,
-)
+from imaplib_features import keeps_partial_line, reads_socket_itself, refuses_oversized_literal
+
+from testsupport.scripted_server import HELLO, Close, ScriptedServer, Send, WaitFor, cmd, send
 
 mod = load_target()
 both = pytest.mark.parametrize("m", [mod, STDLIB], ids=["target", "stdlib"])
@@ -148,9 +139,9 @@ def test_recv_into_calling_back_is_refused(m: ModuleType) -> None:
 
 _SHUTDOWN_SCRIPT = """
 import sys, threading, socket
-sys.path.insert(0, {tests!r}); sys.path.insert(0, {repo!r})
+sys.path.insert(0, {repo!r})
 import {mod} as m
-from scripted_server import HELLO, ScriptedServer, Send, Signal, WaitFor, cmd, send
+from testsupport.scripted_server import HELLO, ScriptedServer, Send, Signal, WaitFor, cmd, send
 m._MAXLINE = 10_000_000
 sent_more, done = threading.Event(), threading.Event()
 # A >1 MiB partial line is buffered, then the server holds: the reader is
@@ -224,9 +215,7 @@ print("RESULT", out)
 
 def test_shutdown_from_another_thread_while_reading() -> None:
     """Another thread shuts down while fetch() is in recv with a 2 MB buffer."""
-    code = _SHUTDOWN_SCRIPT.format(
-        tests=str(REPO_ROOT / "tests"), repo=str(REPO_ROOT), mod=mod.__name__
-    )
+    code = _SHUTDOWN_SCRIPT.format(repo=str(REPO_ROOT), mod=mod.__name__)
     for _ in range(3):
         proc = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False

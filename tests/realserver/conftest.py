@@ -32,7 +32,8 @@ from types import ModuleType
 
 import pytest
 
-from .dovecot import Dovecot, DovecotUnavailable, missing_requirements
+from testsupport.dovecot import Dovecot, DovecotUnavailable, missing_requirements
+
 from .timebound import TEST_TIMEOUT_ENV, bounded, time_bound
 
 TARGET_ENV = "IMAPLIB_C_TARGET"

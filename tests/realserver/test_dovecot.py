@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from testsupport.dovecot import Dovecot, dovecot_version, find_dovecot
+
 from . import conftest
-from .dovecot import Dovecot, dovecot_version, find_dovecot
 from .workload import SOCKET_TIMEOUT
 
 
@@ -49,6 +50,44 @@ def test_config_syntax_per_version(version: tuple[int, ...], tmp_path: Path) -> 
         assert "dovecot_config_version" not in text
         assert "ssl_cert = <" in text and "mail_location = maildir:~/Mail" in text
         assert "auth_mechanisms = plain login cram-md5" in text
+
+
+@pytest.mark.parametrize("version", [(2, 3, 19, 1), (2, 4, 1)])
+def test_plain_only_config_per_version(version: tuple[int, ...], tmp_path: Path) -> None:
+    """``tls=False`` (the benchmarks): no TLS at all, and only the features asked for."""
+    conftest.skip_or_fail_without_dovecot()
+    server = Dovecot(root=tmp_path, tls=False, features=["no-auth-delay"])
+    server.version = version
+    text = server._render(frozenset(server.wanted))
+    assert "ssl = no" in text and "ssl_cert" not in text and "ssl_server_cert" not in text
+    assert "inet_listener imaps {\n    port = 0\n  }" in text
+    assert "auth_failure_delay = 0" in text
+    assert "quota" not in text and "cram-md5" not in text
+
+
+def test_user_with_messages_on_a_plain_only_server() -> None:
+    """The benchmarks' set-up: before the start, a user whose maildir is
+    written directly; the messages get UIDs 1..N in order."""
+    conftest.skip_or_fail_without_dovecot()
+    messages = [b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i) for i in (1, 2, 3)]
+    server = Dovecot(tls=False, pool_size=0, features=())
+    try:
+        user = server.add_user("reader", "secret", messages=iter(messages))
+        server.start()
+        assert server.tls_port == 0 and server.features == frozenset()
+        conn = imaplib.IMAP4(server.host, server.plain_port, timeout=SOCKET_TIMEOUT)
+        assert "STARTTLS" not in conn.capabilities
+        conn.login(user.name, user.password)
+        assert conn.select(readonly=True)[1] == [b"3"]
+        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+        conn.logout()
+    finally:
+        server.stop()
+    assert typ == "OK"
+    got = [item for item in data if isinstance(item, tuple)]
+    assert [body for _, body in got] == messages
+    for uid, (head, _) in enumerate(got, 1):
+        assert b"UID %d " % uid in head and b"\\Seen" in head, head
 
 
 def test_fixture_server(dovecot: Dovecot) -> None:

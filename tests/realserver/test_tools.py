@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from testsupport.dovecot import Dovecot
+
 from .conftest import target_name
-from .dovecot import Dovecot
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

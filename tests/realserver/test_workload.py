@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from .dovecot import Dovecot, User
+from testsupport.dovecot import Dovecot, User
+
 from .timebound import RealServerTimeout, close_quietly
 from .workload import (
     SOCKET_TIMEOUT,

@@ -25,7 +25,8 @@ from email.message import EmailMessage
 from types import ModuleType
 from typing import Any
 
-from .dovecot import Dovecot, User
+from testsupport.dovecot import Dovecot, User
+
 from .timebound import RealServerTimeout, bounded_step, close_quietly
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""A private Dovecot IMAP server on 127.0.0.1 for the real-server tests.
+"""A private Dovecot IMAP server on 127.0.0.1, for the real-server tests
+(``tests/realserver``) and the benchmarks' Dovecot rows (``bench/run.py``).
 
 Everything lives in one temporary directory: configuration, ``base_dir``,
 ``state_dir``, logs, the self-signed certificate (made with the ``openssl``
@@ -11,16 +12,27 @@ syntax, running as root (CI) or as an ordinary user.
 
 The server offers
 
-* a plain port with STARTTLS (``plain_port``),
-* an implicit-TLS port (``tls_port``),
-* passwd-file users made on demand (:meth:`Dovecot.new_user`); every user gets
-  a fresh, empty maildir, so two runs of the same workload see identical
-  mailboxes,
-* ``AUTH=PLAIN``, ``AUTH=LOGIN`` and ``AUTH=CRAM-MD5`` (plaintext passwords),
-* the quota plugin (``GETQUOTAROOT``) when the installed Dovecot accepts it,
+* a plain port (``plain_port``), with STARTTLS when ``tls`` is on (the default),
+* with ``tls``, an implicit-TLS port (``tls_port``); ``tls=False`` (the
+  benchmarks) gives ``ssl = no`` and no TLS port, because with TLS Dovecot
+  keeps ``imap-login`` as a proxy in front of the ``imap`` process and the
+  server's CPU time is split over two processes,
+* passwd-file users: :meth:`Dovecot.new_user` hands out a fresh one with an
+  empty maildir (so two runs of the same workload see identical mailboxes),
+  from a pool made before the start; :meth:`Dovecot.add_user` makes one with
+  a given name, password and messages, written directly as maildir files (far
+  faster than APPEND; UIDs are 1..N in the order given),
+* ``AUTH=PLAIN`` and ``AUTH=LOGIN`` (plaintext passwords),
+* the optional features asked for (``features``, default all) that the
+  installed Dovecot accepts: ``cram-md5`` (``AUTH=CRAM-MD5``), ``quota``
+  (``GETQUOTAROOT``), ``no-auth-delay`` (no delay or penalty after a failed
+  login); ``Dovecot.features`` says which are on,
 * :meth:`Dovecot.stream_command`, a shell command line for
   ``imaplib.IMAP4_stream`` that runs Dovecot's ``imap`` binary
-  preauthenticated as a given user.
+  preauthenticated as a given user,
+* ``cpus``: the CPUs its processes run on (the benchmarks pin the server).
+
+Manual use: ``python -m testsupport.dovecot`` from the repository root.
 """
 
 from __future__ import annotations
@@ -41,24 +53,27 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from testsupport.loopback import HOST, free_port, make_cert
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "OPTIONAL_FEATURES",
     "Dovecot",
     "DovecotError",
     "DovecotUnavailable",
     "User",
     "dovecot_version",
     "find_dovecot",
+    "missing_requirements",
 ]
 
-HOST = "127.0.0.1"
 # Name in the certificate besides IP:127.0.0.1.  Deliberately *not*
 # "localhost", so that connecting to "localhost" gives a hostname mismatch.
 CERT_DNS_NAME = "imaplib-c.test"
@@ -104,9 +119,11 @@ def dovecot_version(binary: str | None = None) -> tuple[int, ...]:
     return tuple(int(p) for p in match.group(1).split("."))
 
 
-def missing_requirements() -> list[str]:
-    """Names of the programs this module needs that are not installed."""
-    return [name for name in ("dovecot", "doveconf", "doveadm", "openssl") if not _which(name)]
+def missing_requirements(tls: bool = True) -> list[str]:
+    """Names of the programs a :class:`Dovecot` (with or without ``tls``)
+    needs that are not installed."""
+    names = ("dovecot", "doveconf", "doveadm") + (("openssl",) if tls else ())
+    return [name for name in names if not _which(name)]
 
 
 def _temp_parent() -> str:
@@ -124,12 +141,6 @@ def _temp_parent() -> str:
     return str(base) if ok or not Path("/tmp").is_dir() else "/tmp"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class User:
     """A mail account on the private server."""
@@ -140,19 +151,29 @@ class User:
 
 
 # Optional parts of the configuration; Dovecot.features says which are on.
-_OPTIONAL = ("quota", "cram-md5", "no-auth-delay")
+OPTIONAL_FEATURES = ("quota", "cram-md5", "no-auth-delay")
 
 
 class Dovecot:
     """One private Dovecot instance.  Use as a context manager or call
-    :meth:`start` / :meth:`stop`."""
+    :meth:`start` / :meth:`stop`.  Users can be added before the start."""
 
     host = HOST
 
     def __init__(
-        self, root: Path | str | None = None, *, keep: bool = False, pool_size: int = 200
+        self,
+        root: Path | str | None = None,
+        *,
+        keep: bool = False,
+        pool_size: int = 200,
+        tls: bool = True,
+        features: Iterable[str] = OPTIONAL_FEATURES,
+        cpus: set[int] | None = None,
     ) -> None:
-        missing = missing_requirements()
+        wanted = set(features)
+        if not wanted <= set(OPTIONAL_FEATURES):
+            raise ValueError(f"unknown features: {sorted(wanted - set(OPTIONAL_FEATURES))}")
+        missing = missing_requirements(tls)
         if missing:
             raise DovecotUnavailable("not installed: " + ", ".join(missing))
         self.binary = find_dovecot() or "dovecot"
@@ -160,6 +181,9 @@ class Dovecot:
         self.doveadm = _which("doveadm") or "doveadm"
         self.openssl = _which("openssl") or "openssl"
         self.version = dovecot_version(self.binary)
+        self.tls = tls
+        self.wanted = tuple(f for f in OPTIONAL_FEATURES if f in wanted)
+        self.cpus = cpus
         self.keep = keep
         self._own_root = root is None
         self.root = (
@@ -179,7 +203,6 @@ class Dovecot:
         self.tls_port = 0
         self.features: frozenset[str] = frozenset()
         self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr: object = None
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._passwd_mtime = 0
@@ -191,24 +214,18 @@ class Dovecot:
             self.mail_uid, self.mail_gid = nobody.pw_uid, nobody.pw_gid
         else:
             self.mail_uid, self.mail_gid = os.getuid(), os.getgid()
+        self.root.chmod(0o755)  # the dovecot/dovenull/nobody users must traverse it
+        for d in (self.base_dir, self.state_dir, self.homes):
+            d.mkdir(parents=True, exist_ok=True)
+        self.homes.chmod(0o755)
+        self.passwd.write_text("")
+        self.passwd.chmod(0o644)
 
     # ------------------------------------------------------------------ setup
 
     @property
     def is_24(self) -> bool:
         return self.version >= (2, 4)
-
-    def _make_certificate(self) -> None:
-        subprocess.run(
-            [
-                self.openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                "-keyout", str(self.key_file), "-out", str(self.cert_file),
-                "-days", "30", "-subj", f"/CN={CERT_DNS_NAME}",
-                "-addext", f"subjectAltName=DNS:{CERT_DNS_NAME},IP:{HOST}",
-            ],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        self.key_file.chmod(0o600)
 
     def _render(self, features: frozenset[str]) -> str:
         mechanisms = "plain login" + (" cram-md5" if "cram-md5" in features else "")
@@ -225,15 +242,17 @@ class Dovecot:
         add("auth_verbose = yes")
         add("protocols = imap")
         add(f"listen = {HOST}")
-        add("ssl = yes")
+        add("ssl = yes" if self.tls else "ssl = no")
         if self.is_24:
-            add(f"ssl_server_cert_file = {self.cert_file}")
-            add(f"ssl_server_key_file = {self.key_file}")
+            if self.tls:
+                add(f"ssl_server_cert_file = {self.cert_file}")
+                add(f"ssl_server_key_file = {self.key_file}")
             add("auth_allow_cleartext = yes")
             add("auth_allow_weak_schemes = yes")
         else:
-            add(f"ssl_cert = <{self.cert_file}")
-            add(f"ssl_key = <{self.key_file}")
+            if self.tls:
+                add(f"ssl_cert = <{self.cert_file}")
+                add(f"ssl_key = <{self.key_file}")
             add("disable_plaintext_auth = no")
         add(f"auth_mechanisms = {mechanisms}")
 
@@ -254,6 +273,7 @@ class Dovecot:
             add(f"passdb {{\n  driver = passwd-file\n  args = {self.passwd}\n}}")
             add(f"userdb {{\n  driver = passwd-file\n  args = {self.passwd}\n}}")
             add("mail_location = maildir:~/Mail")
+        add("mail_fsync = never")  # a throw-away server: no fsync per saved message
         add("namespace inbox {\n  inbox = yes\n  separator = /\n}")
         if "no-auth-delay" in features:
             # No delay after a failed login, and no growing per-IP penalty:
@@ -277,10 +297,11 @@ class Dovecot:
         if anvil:
             add("service anvil {\n" + "\n".join(anvil) + "\n}")
         chroot = "" if self.is_root else "  chroot =\n"
+        imaps = f"port = {self.tls_port}\n    ssl = yes" if self.tls else "port = 0"
         add(
             "service imap-login {\n"
             f"  inet_listener imap {{\n    port = {self.plain_port}\n  }}\n"
-            f"  inet_listener imaps {{\n    port = {self.tls_port}\n    ssl = yes\n  }}\n"
+            f"  inet_listener imaps {{\n    {imaps}\n  }}\n"
             f"{chroot}}}"
         )
         return "\n".join(lines) + "\n"
@@ -295,15 +316,15 @@ class Dovecot:
         return None
 
     def _configure(self) -> None:
-        self.plain_port = _free_port()
-        self.tls_port = _free_port()
-        while self.tls_port == self.plain_port:
-            self.tls_port = _free_port()
+        self.plain_port = free_port()
+        self.tls_port = free_port() if self.tls else 0
+        while self.tls and self.tls_port == self.plain_port:
+            self.tls_port = free_port()
         errors: list[str] = []
         # Try every subset of the optional features, largest first, so that a
         # Dovecot build or version that rejects one of them still runs.
-        for size in range(len(_OPTIONAL), -1, -1):
-            for subset in itertools.combinations(_OPTIONAL, size):
+        for size in range(len(self.wanted), -1, -1):
+            for subset in itertools.combinations(self.wanted, size):
                 features = frozenset(subset)
                 self.conf.write_text(self._render(features))
                 err = self._check_config()
@@ -323,14 +344,13 @@ class Dovecot:
         return self
 
     def _start(self) -> None:
-        self.root.chmod(0o755)  # the dovecot/dovenull/nobody users must traverse it
-        for d in (self.base_dir, self.state_dir, self.homes):
-            d.mkdir(parents=True, exist_ok=True)
-        self.homes.chmod(0o755)
-        self.passwd.write_text("")
-        self.passwd.chmod(0o644)
-        self._pool = self._add_users(self.pool_size)
-        self._make_certificate()
+        with self._lock:
+            self._pool = [self._make_user() for _ in range(self.pool_size)]
+            self._publish(self._pool)
+        if self.tls:
+            self.cert_file, self.key_file = make_cert(
+                self.root, CERT_DNS_NAME, openssl=self.openssl
+            )
         last_error: Exception | None = None
         for _attempt in range(3):  # a port picked at random may get taken meanwhile
             self._configure()
@@ -351,8 +371,13 @@ class Dovecot:
                 stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
                 start_new_session=True,
             )  # fmt: skip
+        if self.cpus:
+            with contextlib.suppress(OSError):  # its children inherit it
+                os.sched_setaffinity(self._proc.pid, self.cpus)
         deadline = time.monotonic() + _START_TIMEOUT
-        pending = {self.plain_port: False, self.tls_port: True}
+        pending = {self.plain_port: False}
+        if self.tls:
+            pending[self.tls_port] = True
         while pending:
             if self._proc.poll() is not None:
                 raise DovecotError(
@@ -404,32 +429,79 @@ class Dovecot:
         """
         with self._lock:
             if self._pool:
-                user = self._pool.pop(0)
-            else:
-                user = self._add_users(1)[0]
-                time.sleep(1.1)  # past Dovecot's once-a-second re-check
+                return self._pool.pop(0)
+            user = self._make_user()
+            self._publish([user])
         return user
 
-    def _add_users(self, count: int) -> list[User]:
-        users = []
-        lines = []
-        for _ in range(count):
-            name = f"user{next(self._counter):04d}"
-            password = "pw" + secrets.token_hex(8)
-            home = self.homes / name
-            home.mkdir()
-            if self.is_root:
-                os.chown(home, self.mail_uid, self.mail_gid)
-            home.chmod(0o700)
-            lines.append(f"{name}:{{PLAIN}}{password}:{self.mail_uid}:{self.mail_gid}::{home}::\n")
-            users.append(User(name, password, home))
+    def add_user(
+        self,
+        name: str | None = None,
+        password: str | None = None,
+        messages: Iterable[bytes] | None = None,
+    ) -> User:
+        """Add a passwd-file user (name and password made up when not given).
+
+        ``messages`` (CRLF line ends) are written into its maildir as files,
+        in order: their UIDs are 1..N.  Added while the server runs, the user
+        is visible once this call returns (about a second later).
+        """
+        with self._lock:
+            user = self._make_user(name, password, messages)
+            self._publish([user])
+        return user
+
+    def _make_user(
+        self,
+        name: str | None = None,
+        password: str | None = None,
+        messages: Iterable[bytes] | None = None,
+    ) -> User:
+        name = name or f"user{next(self._counter):04d}"
+        password = password or "pw" + secrets.token_hex(8)
+        home = self.homes / name
+        home.mkdir()
+        if messages is not None:
+            self._write_maildir(home / "Mail", messages)
+        if self.is_root:
+            os.chown(home, self.mail_uid, self.mail_gid)
+        home.chmod(0o700)
+        return User(name, password, home)
+
+    def _write_maildir(self, maildir: Path, messages: Iterable[bytes]) -> None:
+        """One file per message, with LF line ends (Dovecot sends CRLF), in
+        ``cur/`` and seen; the names sort in message order."""
+        dirs = [maildir, maildir / "cur", maildir / "new", maildir / "tmp"]
+        for d in dirs:
+            d.mkdir(parents=True, exist_ok=True)
+        for i, crlf in enumerate(messages, 1):
+            data = crlf.replace(b"\r\n", b"\n")
+            name = f"{1_500_000_000 + i}.M{i}P1.imaplib-c,S={len(data)},W={len(crlf)}:2,S"
+            fd = os.open(dirs[1] / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, data)
+                if self.is_root:
+                    os.fchown(fd, self.mail_uid, self.mail_gid)
+            finally:
+                os.close(fd)
+        if self.is_root:
+            for d in dirs:
+                os.chown(d, self.mail_uid, self.mail_gid)
+
+    def _publish(self, users: list[User]) -> None:
+        """Append ``users`` to the passwd file; if the server runs, wait until
+        it can see them."""
         with open(self.passwd, "a") as f:
-            f.writelines(lines)
+            for u in users:
+                f.write(
+                    f"{u.name}:{{PLAIN}}{u.password}:{self.mail_uid}:{self.mail_gid}::{u.home}::\n"
+                )
         # Dovecot re-reads the file when its mtime (in whole seconds) or size
         # changes; give every version its own second.
         self._passwd_mtime = max(int(time.time()), self._passwd_mtime + 1)
         os.utime(self.passwd, (self._passwd_mtime, self._passwd_mtime))
-        return users
+        if self._proc is not None:
+            time.sleep(1.1)  # past Dovecot's once-a-second re-check
 
     def stream_command(self, user: User) -> str:
         """Shell command for ``IMAP4_stream``: a preauthenticated IMAP session
@@ -483,18 +555,8 @@ class Dovecot:
         self.stop()
 
 
-@contextlib.contextmanager
-def running_dovecot(*, keep: bool = False) -> Iterator[Dovecot]:
-    """Context manager form: ``with running_dovecot() as server: ...``."""
-    server = Dovecot(keep=keep)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-
-
-if __name__ == "__main__":  # manual use: python tests/realserver/dovecot.py
-    with running_dovecot(keep=True) as srv:
+if __name__ == "__main__":
+    with Dovecot(keep=True) as srv:
         u = srv.new_user()
         print(f"root={srv.root} plain={srv.plain_port} tls={srv.tls_port}")
         print(f"user={u.name} password={u.password} features={sorted(srv.features)}")

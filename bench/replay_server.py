@@ -1,6 +1,6 @@
 """Loopback replay IMAP server for the benchmarks.
 
-Run as its own process (``python -m bench.server``) so that its CPU time is never
+Run as its own process (``python -m bench.replay_server``) so that its CPU time is never
 counted as client CPU.  At start-up it builds every big response once, in memory,
 then listens on 127.0.0.1 (plain, and TLS when given a certificate) and prints one
 JSON line on stdout: ``{"ports": {...}, "expected": {scenario: Expected}, "pid": N}``.
@@ -22,6 +22,10 @@ its kernel ACKs at once.  When the client logs in as ``delack`` (scenario
 says nothing until the whole literal and its CRLF are in: a client that writes the
 literal and the CRLF in two small writes with Nagle on then waits ~40 ms for the
 delayed ACK on every APPEND.
+
+The listening sockets, the reader and the certificate come from
+``testsupport/loopback.py``, shared with the tests' scripted server (that module
+says why the two stay two servers).
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ import json
 import os
 import socket
 import ssl
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -40,29 +43,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import scenarios as sc
+from testsupport.loopback import Reader, accepted, listener, server_context
 
 CRLF = b"\r\n"
 GREETING = b"* OK [CAPABILITY IMAP4rev1 UIDPLUS IDLE] bench replay server ready\r\n"
 CAPABILITY = b"* CAPABILITY IMAP4rev1 UIDPLUS IDLE\r\n"
-_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
-
-
-def make_cert(directory: str | os.PathLike[str]) -> tuple[str, str]:
-    """Create a self-signed certificate for 127.0.0.1/localhost with the openssl command."""
-    d = Path(directory)
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-            "-keyout", str(key), "-out", str(cert), "-days", "2",
-            "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    return str(cert), str(key)
 
 
 class Session:
@@ -74,39 +59,13 @@ class Session:
         self.sock = sock
         self.responses = responses
         self.exists = exists
-        self.buf = bytearray()
-        self.quickack = _QUICKACK is not None
+        self.reader = Reader(sock, quickack=True, chunk=262144)
         self.next_uid = 1
 
-    def _fill(self) -> bool:
-        if self.quickack and _QUICKACK is not None:
-            try:
-                self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-            except OSError:
-                pass
-        data = self.sock.recv(262144)
-        if not data:
-            return False
-        self.buf += data
-        return True
-
     def readline(self) -> bytes | None:
-        while True:
-            i = self.buf.find(CRLF)
-            if i >= 0:
-                line = bytes(self.buf[:i])
-                del self.buf[: i + 2]
-                return line
-            if not self._fill():
-                return None
-
-    def read_exact(self, n: int) -> bytes | None:
-        while len(self.buf) < n:
-            if not self._fill():
-                return None
-        data = bytes(self.buf[:n])
-        del self.buf[:n]
-        return data
+        """The next line without its CRLF."""
+        line = self.reader.line(CRLF)
+        return None if line is None else line[:-2]
 
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -136,7 +95,7 @@ class Session:
             elif cmd == b"LOGIN":
                 user = args.split(b" ", 1)[0].strip(b'"')
                 if user == sc.USER_DELACK.encode():
-                    self.quickack = False
+                    self.reader.quickack = False
                 self.send(tag + b" OK Logged in\r\n")
             elif cmd in (b"SELECT", b"EXAMINE"):
                 rw = b"READ-ONLY" if cmd == b"EXAMINE" else b"READ-WRITE"
@@ -168,7 +127,7 @@ class Session:
             return True
         size = int(args[args.rindex(b"{") + 1 : -1])
         self.send(b"+ Ready for literal data\r\n")
-        literal = self.read_exact(size)
+        literal = self.reader.exact(size)
         if literal is None:
             return False
         end = self.readline()
@@ -184,14 +143,13 @@ class Session:
 
 
 def _serve(
-    listener: socket.socket,
+    sock: socket.socket,
     ctx: ssl.SSLContext | None,
     responses: dict[bytes, tuple[bytes, bytes]],
     exists: int,
 ) -> None:
     while True:
-        conn, _ = listener.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = accepted(sock.accept()[0])
 
         def handle(c: socket.socket = conn) -> None:
             try:
@@ -202,14 +160,6 @@ def _serve(
             Session(s, responses, exists).run()
 
         threading.Thread(target=handle, daemon=True).start()
-
-
-def _listener() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(16)
-    return s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,13 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         expected[name] = exp.to_json()
 
     ports: dict[str, int] = {}
-    plain = _listener()
+    plain = listener(16)
     ports["plain"] = plain.getsockname()[1]
     threading.Thread(target=_serve, args=(plain, None, responses, sizes.meta), daemon=True).start()
     if args.cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.cert, args.key)
-        tls = _listener()
+        ctx = server_context(args.cert, args.key)
+        tls = listener(16)
         ports["tls"] = tls.getsockname()[1]
         threading.Thread(target=_serve, args=(tls, ctx, responses, sizes.meta), daemon=True).start()
 

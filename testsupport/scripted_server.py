@@ -26,22 +26,22 @@ Everything the client sends is recorded in ``received`` (per connection in
 silence longer than ``timeout``) makes the server record an error and close
 the connection, so the client fails instead of hanging; ``check()`` (called
 by the context manager) then raises ``ScriptError``.
+
+Its sockets and reads come from ``testsupport/loopback.py``, shared with the
+benchmarks' replay server (that module says why the two stay two servers).
 """
 
 from __future__ import annotations
 
-import ast
-import io
 import random
 import re
 import socket
-import sys
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any, Union
+from typing import Union
+
+from testsupport.loopback import Reader, accepted, listener
 
 CRLF = b"\r\n"
 TAG_RE = re.compile(rb"[A-P]+\d+")
@@ -184,10 +184,7 @@ class ScriptedServer:
         self._conn: socket.socket | None = None
         self._detached: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(4)
+        self._listener = listener(4)
         self._listener.settimeout(0.05)
         self.host, self.port = self._listener.getsockname()[:2]
         self._thread = threading.Thread(target=self._serve, name="scripted-imap", daemon=True)
@@ -278,9 +275,7 @@ class ScriptedServer:
                 continue
             except OSError:
                 return None
-            conn.settimeout(self.timeout)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return conn
+            return accepted(conn, self.timeout)
         return None
 
 
@@ -292,38 +287,12 @@ class _Player:
         self.conn = conn
         self.record = record
         self.index = index
-        self.buf = b""
+        self.reader = Reader(conn, record=record.received)
         self.tag = b""
         self.detached = False
 
     def fail(self, step_no: int, msg: str) -> None:
         self.server._fail(f"connection {self.index} step {step_no}: {msg}")
-
-    def _recv(self) -> bytes:
-        try:
-            data = self.conn.recv(65536)
-        except ConnectionResetError:
-            data = b""
-        self.record.received += data
-        return data
-
-    def _read_line(self) -> bytes | None:
-        while b"\n" not in self.buf:
-            data = self._recv()
-            if not data:
-                return None
-            self.buf += data
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line + b"\n"
-
-    def _read_exact(self, n: int) -> bytes | None:
-        while len(self.buf) < n:
-            data = self._recv()
-            if not data:
-                return None
-            self.buf += data
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def _chunks(self, data: bytes, splits: tuple[int, ...] | None) -> list[bytes]:
         if splits is None and not self.server.chunked:
@@ -384,7 +353,7 @@ class _Player:
                 return False
             return True
         if isinstance(step, (Expect, ExpectRe)):
-            line = self._read_line()
+            line = self.reader.line()
             if line is None:
                 self.fail(no, f"client closed the connection; expected {step!r}")
                 return False
@@ -395,15 +364,15 @@ class _Player:
             return True
         if isinstance(step, Maybe):
             first, rest = step.steps[0], step.steps[1:]
-            line = self._read_line()
+            line = self.reader.line()
             if line is None:  # EOF: the steps that follow report it (or accept it)
                 return True
             if not self._take_line(first, line):  # assert: first is Expect or ExpectRe
-                self.buf = line + self.buf  # not this exchange: leave the line for the next step
+                self.reader.unread(line)  # not this exchange: leave the line for the next step
                 return True
             return all(self._step(no, sub, [*rest[i + 1 :], *later]) for i, sub in enumerate(rest))
         if isinstance(step, ExpectRaw):
-            data = self._read_exact(len(step.data))
+            data = self.reader.exact(len(step.data))
             if data != step.data:
                 self.fail(no, f"client sent {data!r}; expected raw {step.data!r}")
                 return False
@@ -450,153 +419,11 @@ class _Player:
 
     def _drain_after_end(self, no: int) -> None:
         """After the last step, the client may only close the connection."""
-        if self.buf:
-            self.fail(no, f"client sent {self.buf!r} after the end of the script")
-            return
+        reader = self.reader
         try:
-            data = self._recv()
+            if not reader.buf and not reader.fill():
+                return  # the client closed the connection
         except _TIMEOUT:
             self.fail(no, "client did not close the connection after the script ended")
             return
-        if data:
-            self.fail(no, f"client sent {data!r} after the end of the script")
-
-
-# -- helpers for comparing results between implementations ---------------------
-
-_PLAIN = (bool, int, float, str, bytes, type(None))
-
-
-def typed(value: object) -> str:
-    """A repr that also pins down exact container and scalar types."""
-    t = type(value)
-    if t in _PLAIN:
-        return repr(value)
-    if t is tuple:
-        items = [typed(v) for v in value]  # type: ignore[attr-defined]
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    if t is list:
-        return "[" + ", ".join(typed(v) for v in value) + "]"  # type: ignore[attr-defined]
-    if t is dict:
-        return "{" + ", ".join(f"{typed(k)}: {typed(v)}" for k, v in value.items()) + "}"  # type: ignore[attr-defined]
-    text = re.sub(r" at 0x[0-9a-fA-F]+", " at 0x?", repr(value))
-    return f"<{t.__module__}.{t.__qualname__} {text}>"
-
-
-def exc_kind(imap_class: type, exc: BaseException) -> str:
-    """Where ``exc`` sits in the error/abort/readonly hierarchy of ``imap_class``."""
-    for kind in ("readonly", "abort", "error"):
-        if isinstance(exc, getattr(imap_class, kind)):
-            return kind
-    return "other"
-
-
-def describe_exc(imap_class: type, exc: BaseException) -> str:
-    return (
-        f"raise {exc_kind(imap_class, exc)}:{type(exc).__name__}"
-        f" str={str(exc)!r} args={typed(exc.args)}"
-    )
-
-
-# -- what the interpreter's imaplib does (feature checks, not version numbers) ------
-
-
-class _CutSocket:
-    """A socket that delivers ``data`` and then EOF."""
-
-    def __init__(self, data: bytes) -> None:
-        self.chunks = [data]
-
-    def recv(self, size: int) -> bytes:
-        return self.chunks.pop(0) if self.chunks else b""
-
-
-def _unconnected(std: ModuleType, data: bytes) -> object:
-    """An IMAP4 of module ``std`` without __init__ whose transport delivers
-    ``data`` and then EOF, whichever of sock/file/_file/_imaplib_file that
-    imaplib reads."""
-    probe = std.IMAP4.__new__(std.IMAP4)
-    file = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
-    vars(probe).update(
-        sock=_CutSocket(data), _readbuf=[], file=file, _file=file, _imaplib_file=file
-    )
-    return probe
-
-
-def rereads_cut_literal(std: ModuleType) -> bool:
-    """Does ``std``'s IMAP4 read a literal cut short by EOF again as the next
-    line?  (3.14's own read buffer keeps what ``read()`` returned, so the next
-    ``readline()`` gives the partial literal once more; BufferedReader does
-    not.)"""
-    probe: Any = _unconnected(std, b"abc")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return probe.read(10) == b"abc" and probe.readline() == b"abc"
-
-
-def refuses_oversized_literal(std: ModuleType) -> bool:
-    """Does ``std``'s IMAP4.read(size) raise OverflowError at once for a size
-    over sys.maxsize (``file.read``, imaplib up to 3.13.0), rather than read
-    what arrives until EOF?"""
-    probe: Any = _unconnected(std, b"")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            probe.read(sys.maxsize + 1)
-    except OverflowError:
-        return True
-    return False
-
-
-def keeps_partial_line(std: ModuleType) -> bool:
-    """Does ``std``'s IMAP4.readline() keep the start of a line across a socket
-    timeout, so that the next call returns the whole line?  (3.14's own read
-    buffer does; the socket file of earlier imaplibs refuses every read after
-    a timeout.)"""
-    a, b = socket.socketpair()
-    file = a.makefile("rb")
-    try:
-        a.settimeout(0.05)
-        probe: Any = std.IMAP4.__new__(std.IMAP4)
-        vars(probe).update(sock=a, _readbuf=[], file=file, _file=file, _imaplib_file=file)
-        b.sendall(b"* 1 EXI")
-        try:
-            probe.readline()
-        except _TIMEOUT:
-            pass
-        else:  # pragma: no cover - the probe's premise failed
-            return False
-        b.sendall(b"STS\r\n")
-        try:
-            return bool(probe.readline() == b"* 1 EXISTS\r\n")
-        except OSError:
-            return False
-    finally:
-        file.close()
-        a.close()
-        b.close()
-
-
-def reads_socket_itself(std: ModuleType) -> bool:
-    """Is ``std``'s IMAP4.file a property, its reads going to ``sock`` through
-    imaplib's own buffer rather than a BufferedReader (3.14 on)?  Such an
-    imaplib has no BufferedReader to refuse a reentrant read."""
-    return isinstance(vars(std.IMAP4).get("file"), property)
-
-
-_UNTERMINATED = re.compile(r"socket error: unterminated line: b'.*'")
-_RAISED = re.compile(r"(?P<head>(?:.*: )?raise [a-z]+:\w+) str=(?P<str>.*) args=\((?P<arg>.*),\)")
-
-
-def as_eof(description: str) -> str:
-    """``description`` (of ``describe_exc``, possibly after a label) with the
-    message "socket error: unterminated line: b'...'" put as imaplib_c reports
-    EOF inside a literal: "socket error: EOF" (see ``rereads_cut_literal``)."""
-    m = _RAISED.fullmatch(description)
-    if m is None or m["str"] != m["arg"]:
-        return description
-    message = ast.literal_eval(m["str"])
-    if not _UNTERMINATED.search(message):
-        return description
-    message = _UNTERMINATED.sub("socket error: EOF", message)
-    return f"{m['head']} str={message!r} args=({message!r},)"
+        self.fail(no, f"client sent {bytes(reader.buf)!r} after the end of the script")
