@@ -13,7 +13,13 @@
  * send, _get_response, _get_tagged_response, _check_bye, _mesg, _log) is
  * called through Python when it is not the class's own.
  */
-#include "binding.h"
+#include "command.h"
+
+#include "context.h"
+#include "engine.h"
+#include "imapc.h"
+#include "state.h"
+#include "util.h"
 
 #include <string.h>
 

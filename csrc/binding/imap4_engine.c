@@ -11,7 +11,15 @@
  * _mesg, _log, send, ...) is still called through Python when a subclass
  * or the instance overrides it.
  */
-#include "binding.h"
+#include "engine.h"
+
+#include "context.h"
+#include "debug.h"
+#include "imapc.h"
+#include "object.h"
+#include "reader.h"
+#include "state.h"
+#include "util.h"
 
 #include <string.h>
 
