@@ -164,3 +164,29 @@ def test_send_rule_reads_the_interpreters_send() -> None:
                 self.sock.sendall(data)  # no audit event: not the send the engine restates
 
     assert _rules._plain_send(Other) is False  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((), {}),
+        (("NOOP",), {"name": "NOOP"}),
+        (("NOOP", "a"), {"name": "NOOP"}),
+        (("NOOP",), {"foo": 1}),
+        ((), {"name": "NOOP", "foo": 1}),
+        ((), {"foo": 1, "name": "NOOP"}),
+    ],
+)
+@pytest.mark.parametrize("method", ["_command", "_simple_command"])
+def test_name_and_args_refused_as_imaplib_does(
+    method: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """(name, *args) goes through parse_args: a call imaplib's method refuses
+    is refused with the same TypeError, before anything is sent."""
+    engine = _target()._imaplib_c.Engine
+    with pytest.raises(TypeError) as ours:
+        getattr(engine, method)(engine(), *args, **kwargs)
+    with pytest.raises(TypeError) as theirs:
+        getattr(STDLIB.IMAP4, method)(None, *args, **kwargs)
+    # Python names the function by its __qualname__ (IMAP4._command) from 3.10
+    assert str(ours.value) == re.sub(r"^IMAP4\.", "", str(theirs.value))

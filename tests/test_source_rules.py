@@ -13,16 +13,25 @@
   whose pre-3.13 body is the one other use.
 * Every ``busy_enter(`` is paired with ``busy_leave(`` in the same function
   (or macro pair), with no ``return`` in between.
+* The files form a one-way graph in the declared layer order (module -> types
+  -> engine -> reader -> ... -> core), proved from the compiled objects by
+  tools/c_layers.py; and that checker does report an upward edge or a cycle.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-CSRC = Path(__file__).resolve().parent.parent / "csrc"
+ROOT = Path(__file__).resolve().parent.parent
+CSRC = ROOT / "csrc"
 ALL = sorted(CSRC.glob("*/*.[ch]"))
 CORE = sorted(p for p in ALL if p.parent.name == "core")
 
@@ -89,7 +98,7 @@ def units(code: str) -> list[tuple[str, int, str]]:
 
 def test_core_files_found() -> None:
     names = {p.name for p in CORE}
-    assert "imapc.h" in names and len(CORE) >= 4, names
+    assert "imapc_framer.h" in names and len(CORE) >= 4, names
 
 
 @pytest.mark.parametrize("path", CORE, ids=[p.name for p in CORE])
@@ -166,7 +175,7 @@ def test_borrowed_dict_items_only_tested_for_presence() -> None:
 
 
 def test_borrowed_dict_rule_sees_something() -> None:
-    """The rule above must have calls to look at (presence tests in imap4.c)."""
+    """The rule above must have calls to look at (presence tests in context.c)."""
     assert _hits(r"\bPyDict_GetItemWithError\s*\(")
 
 
@@ -227,3 +236,82 @@ def test_busy_guard_rules_see_something() -> None:
         if not b.startswith("#") and ("busy_enter(" in b or "ENGINE_BEGIN" in b)
     ]
     assert len(guarded) >= 3, guarded
+
+
+# ---------------------------------------------------------------- layers
+
+
+def _c_layers() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("c_layers", ROOT / "tools" / "c_layers.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # NamedTuple looks its module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_c_layers_one_way() -> None:
+    """tools/c_layers.py passes on the tree: no cycle, no upward edge."""
+    if shutil.which("cc") is None or shutil.which("nm") is None:
+        pytest.skip("needs cc and nm")
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "c_layers.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    # not vacuous: the objects were read and the edges found
+    for edge in (
+        "-> binding/imap4.c [types]: imap4_add_type",
+        "-> binding/imap4_reader.c [reader]: ",
+        "-> binding/util.c [util]: ",
+        "-> core/imapc_rbuf.c [core]: ",
+    ):
+        assert edge in out.stdout, out.stdout
+
+
+def test_c_layers_reports_upward_edges_and_cycles() -> None:
+    """The checker can fail: an upward edge, a cycle, an unplaced file."""
+    cl = _c_layers()
+    edge = cl.Edge
+    real = cl.include_edges()
+    assert real and cl.check(real) == []
+    up = edge("binding/imap4_reader.c", "binding/imap4_engine.c", "engine_mesg")
+    problems = cl.check([*real, up])
+    assert problems == [
+        "upward: binding/imap4_reader.c [reader] -> binding/imap4_engine.c [engine] (engine_mesg)"
+    ]
+    down = edge("binding/imap4_engine.c", "binding/imap4_reader.c", "reader_select")
+    problems = cl.check([down, up])
+    assert any(
+        p.startswith("cycle: binding/imap4_engine.c <-> binding/imap4_reader.c") for p in problems
+    ), problems
+    assert any(p.startswith("upward:") for p in problems), problems
+    # a cycle inside one layer is still a cycle
+    same = [
+        edge("binding/imap4_engine.c", "binding/imap4_command.c", "x"),
+        edge("binding/imap4_command.c", "binding/imap4_engine.c", "y"),
+    ]
+    assert [p.split("\n")[0] for p in cl.check(same)] == [
+        "cycle: binding/imap4_command.c <-> binding/imap4_engine.c"
+    ]
+    assert cl.check([edge("binding/new.c", "binding/util.c", "z")]) == [
+        "no layer: binding/new.c (add it to FILE_LAYER in tools/c_layers.py)"
+    ]
+
+
+def test_c_layers_include_rule() -> None:
+    """Include what you use: the tree passes, an extra or missing include fails."""
+    cl = _c_layers()
+    real = cl.include_edges()
+    assert cl.include_problems(real) == []
+    extra = cl.Edge("binding/imap4_debug.c", "binding/reader.h", "#include")
+    unused = "unused include: binding/imap4_debug.c includes binding/reader.h"
+    assert cl.include_problems([*real, extra]) == [f"{unused} and uses none of its names"]
+    dropped = [e for e in real if (e.src, e.dst) != ("binding/imap4_debug.c", "binding/util.h")]
+    problems = cl.include_problems(dropped)
+    assert len(problems) == 1 and problems[0].startswith(
+        "missing include: binding/imap4_debug.c uses call_method"
+    ), problems

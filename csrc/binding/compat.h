@@ -1,7 +1,11 @@
-/* compat.h - shims for C-API differences between CPython 3.9 and 3.15, and
- * for free-threaded builds. */
+/* compat.h - Python.h, and shims for C-API differences between CPython 3.9
+ * and 3.15 and for free-threaded builds.  The bottom of the binding: every
+ * other header of csrc/binding/ includes it first. */
 #ifndef IMAPLIB_C_COMPAT_H
 #define IMAPLIB_C_COMPAT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
 
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *

@@ -10,8 +10,9 @@
  *     never slip a select() in between.  The owning thread may nest (an
  *     override calling super(), an authobject calling back); another
  *     thread gets RuntimeError.  C methods get the guard by being wrapped
- *     in a `guarded` descriptor when the type is made (guard_wrap_type),
- *     so a new method cannot forget it.
+ *     in a `guarded` descriptor when the type is made (guard_wrap_type,
+ *     below), so a new method cannot forget it.  busy_enter/busy_leave
+ *     and the reset hand-off of rule 2 are busy.c's.
  *
  *  2. shutdown() is the one method another thread may call while a
  *     command runs (stopping a blocked IDLE reader this way is common).
@@ -33,69 +34,13 @@
  * may touch the buffer.  Everything else in the object is touched by the
  * owner only.
  */
-#include "binding.h"
+#include "guard.h"
+
+#include "busy.h"
+#include "object.h"
+#include "state.h"
 
 #include <structmember.h>
-
-#include "pythread.h"
-
-static uintptr_t
-this_thread(void)
-{
-    return (uintptr_t)PyThread_get_thread_ident(); /* never 0 */
-}
-
-int
-busy_enter(IMAP4Object *self)
-{
-    uintptr_t me = this_thread();
-    if (ATOMIC_LOAD_TID(&self->busy_thread) == me) {
-        self->busy_depth++; /* nested: only the owner touches the depth */
-        return 0;
-    }
-    if (!ATOMIC_CLAIM_TID(&self->busy_thread, me)) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "IMAP4 object is in use by another thread; imaplib objects "
-                        "are not thread-safe, use one per thread or a lock");
-        return -1;
-    }
-    self->busy_depth = 1;
-    return 0;
-}
-
-void
-busy_leave(IMAP4Object *self)
-{
-    if (--self->busy_depth > 0)
-        return;
-    /* A shutdown() from another thread (or a signal handler) left the
-     * buffer to us; nothing of ours points into it any more. */
-    if (ATOMIC_LOAD_FLAG(&self->reset_pending) && !self->rbusy)
-        reader_reset(self);
-    ATOMIC_STORE_TID(&self->busy_thread, 0);
-    /* ... or asked just now, between that look and the release. */
-    if (ATOMIC_LOAD_FLAG(&self->reset_pending))
-        busy_try_reset(self);
-}
-
-/* Do a requested reader reset if the calling thread may: as the owner
- * with no read of ours in progress, or by claiming a free object for the
- * moment.  Otherwise the owner does it when it leaves. */
-void
-busy_try_reset(IMAP4Object *self)
-{
-    uintptr_t me = this_thread();
-    if (ATOMIC_LOAD_TID(&self->busy_thread) == me) {
-        if (!self->rbusy)
-            reader_reset(self);
-        return;
-    }
-    if (ATOMIC_CLAIM_TID(&self->busy_thread, me)) {
-        if (ATOMIC_LOAD_FLAG(&self->reset_pending))
-            reader_reset(self); /* nobody inside: no read in progress */
-        ATOMIC_STORE_TID(&self->busy_thread, 0);
-    }
-}
 
 /* ------------------------------------------------------------------ */
 /* The guarded descriptor                                              */

@@ -1,269 +1,26 @@
 /* imap4.c - the Engine type: lifecycle, attribute access, the engine's
- * read/readline/shutdown, and small helpers shared by the binding.
+ * read/readline/shutdown, and _bind()'s table of what each hook resolves to.
  *
  * Engine is never used alone: imaplib_c.IMAP4 derives from it and from the
  * interpreter's imaplib.IMAP4 (imaplib_c/__init__.py), so __init__, open,
  * _connect, send, the commands ... are that imaplib's own.
  */
-#include "binding.h"
+#include "imap4.h"
+
+#include "busy.h"
+#include "command.h"
+#include "debug.h"
+#include "engine.h"
+#include "guard.h"
+#include "object.h"
+#include "reader.h"
+#include "state.h"
+#include "util.h"
+#include "imapc_framer.h"
 
 #include <structmember.h>
 #include <string.h>
 
-
-/* ------------------------------------------------------------------ */
-/* Helpers shared by the binding                                       */
-/* ------------------------------------------------------------------ */
-
-PyObject *
-call_method(PyObject *self, PyObject *name, PyObject *const *args, size_t nargs)
-{
-    PyObject *stack[8];
-    size_t i;
-    if (nargs > 7) {
-        PyErr_SetString(PyExc_SystemError, "call_method: too many arguments");
-        return NULL;
-    }
-    stack[0] = self;
-    for (i = 0; i < nargs; i++)
-        stack[i + 1] = args[i];
-    return PyObject_VectorcallMethod(name, stack, (nargs + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                     NULL);
-}
-
-void
-raise_kind(PyObject *self, PyObject *kind_name, PyObject *msg)
-{
-    /* self.error / self.abort / self.readonly: a subclass may override. */
-    PyObject *cls = PyObject_GetAttr(self, kind_name), *exc;
-    if (cls == NULL)
-        return;
-    exc = PyObject_CallOneArg(cls, msg);
-    Py_DECREF(cls);
-    if (exc == NULL)
-        return;
-    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-    Py_DECREF(exc);
-}
-
-void
-raise_kindf(PyObject *self, PyObject *kind_name, const char *fmt, ...)
-{
-    va_list va;
-    PyObject *msg;
-    va_start(va, fmt);
-    msg = PyUnicode_FromFormatV(fmt, va);
-    va_end(va);
-    if (msg == NULL)
-        return;
-    raise_kind(self, kind_name, msg);
-    Py_DECREF(msg);
-}
-
-/* ------------------------------------------------------------------ */
-/* Engine context                                                      */
-/* ------------------------------------------------------------------ */
-
-/* Is self.<name> IMAP4's own C method?  The instance dict first
- * (IMAPClient sets imap._mesg), then the type through its method cache
- * (_PyType_Lookup, a borrowed reference), which also sees
- * mock.patch.object(IMAP4, ...) on the base class itself. */
-int
-is_overridden(IMAP4Object *self, modstate *st, int idx)
-{
-    PyObject *name = st->names[idx];
-    if (self->dict != NULL && PyDict_GET_SIZE(self->dict) > 0
-        && PyDict_GetItemWithError(self->dict, name) != NULL)
-        return 1;
-    if (PyErr_Occurred())
-        return -1;
-    return _PyType_Lookup(Py_TYPE(self), name) != st->own_descr[idx];
-}
-
-/* The hooks the class of self overrides (bit OV_x: not IMAP4's own).  The
- * answer changes only with the class, so it is kept per object together
- * with the class's version tag (which CPython changes whenever a class in
- * the MRO is modified); not cached in a free-threaded build, where the tag
- * may change under us. */
-static unsigned
-type_overrides(IMAP4Object *self, modstate *st)
-{
-    PyTypeObject *tp = Py_TYPE(self);
-    unsigned mask = 0;
-    int i;
-#ifndef Py_GIL_DISABLED
-    if (self->ov_type_version != 0 && tp->tp_version_tag == self->ov_type_version
-        && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
-        return self->ov_type_mask;
-#endif
-    for (i = 0; i < OV_COUNT; i++) {
-        if (_PyType_Lookup(tp, st->names[i]) != st->own_descr[i])
-            mask |= 1u << i;
-    }
-    /* _PyType_Lookup gave the class a version tag if it could. */
-    self->ov_type_version = (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
-    self->ov_type_mask = mask;
-    return mask;
-}
-
-/* All hooks at once, for an engine pass.  The instance dict is searched
- * only when it may hold a hook (see ov_assigned); otherwise each check
- * is one method-cache hit on the type. */
-static int
-override_mask(IMAP4Object *self, modstate *st, unsigned *mask)
-{
-    Py_ssize_t size = self->dict ? PyDict_GET_SIZE(self->dict) : 0;
-    int assigned = ATOMIC_TAKE_FLAG(&self->ov_assigned);
-    int inst = assigned || size != self->ov_dict_size, found = 0, i;
-    *mask = 0;
-    for (i = 0; inst && size > 0 && i < OV_COUNT; i++) {
-        if (PyDict_GetItemWithError(self->dict, st->names[i]) != NULL) { /* not dereferenced */
-            *mask |= 1u << i;
-            found = 1;
-        } else if (PyErr_Occurred()) {
-            ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* look again next time */
-            return -1;
-        }
-    }
-    *mask |= type_overrides(self, st);
-    if (found)
-        ATOMIC_STORE_FLAG(&self->ov_assigned, 1); /* an instance hook: look every time */
-    else if (inst)
-        self->ov_dict_size = size;
-    return 0;
-}
-
-int
-engine_refresh(engine *e)
-{
-    PyObject *self = (PyObject *)e->self;
-    Py_XSETREF(e->ur, PyObject_GetAttr(self, e->st->s_untagged_responses));
-    Py_CLEAR(e->last_list);
-    Py_CLEAR(e->last_list_typ);
-    if (e->ur == NULL)
-        return -1;
-    Py_XSETREF(e->tc, PyObject_GetAttr(self, e->st->s_tagged_commands));
-    if (e->tc == NULL)
-        return -1;
-    e->dirty = 0;
-    return 0;
-}
-
-/* Is self._mesg a stock logging debug() whose logger is not enabled for
- * DEBUG?  Then Logger.debug / LoggerAdapter.debug return without doing
- * anything (LoggerAdapter.process is not even called), so skipping the
- * call is not observable.  Only when logging is already imported. */
-static int
-mesg_is_dropped(IMAP4Object *self, modstate *st)
-{
-    PyObject *mesg, *logging = NULL, *func, *obj, *cls = NULL, *stock = NULL, *lvl = NULL, *en;
-    static const char *const classes[2] = {"LoggerAdapter", "Logger"};
-    int i, dropped = 0;
-    mesg = PyObject_GetAttr((PyObject *)self, st->names[OV__mesg]);
-    if (mesg == NULL)
-        return -1;
-    if (!PyMethod_Check(mesg))
-        goto done;
-    func = PyMethod_GET_FUNCTION(mesg);
-    obj = PyMethod_GET_SELF(mesg);
-    logging = PyImport_GetModule(st->s_logging);
-    if (logging == NULL) {
-        if (PyErr_Occurred())
-            PyErr_Clear();
-        goto done;
-    }
-    for (i = 0; i < 2; i++) {
-        Py_XSETREF(cls, PyObject_GetAttrString(logging, classes[i]));
-        Py_XSETREF(stock, cls ? PyObject_GetAttrString(cls, "debug") : NULL);
-        if (stock == NULL) {
-            PyErr_Clear();
-            goto done;
-        }
-        if (func != stock)
-            continue;
-        if (i == 0) {
-            /* LoggerAdapter.debug -> self.log(): must be the stock log too */
-            PyObject *log = PyObject_GetAttrString(cls, "log");
-            int same = log != NULL && _PyType_Lookup(Py_TYPE(obj), st->s_log) == log;
-            Py_XDECREF(log);
-            PyErr_Clear();
-            if (!same)
-                goto done;
-        }
-        lvl = PyObject_GetAttrString(logging, "DEBUG");
-        en = lvl ? PyObject_CallMethod(obj, "isEnabledFor", "(O)", lvl) : NULL;
-        if (en == NULL) {
-            PyErr_Clear();
-            goto done;
-        }
-        dropped = en == Py_False;
-        Py_DECREF(en);
-        goto done;
-    }
-done:
-    Py_XDECREF(cls);
-    Py_XDECREF(stock);
-    Py_XDECREF(lvl);
-    Py_XDECREF(logging);
-    Py_DECREF(mesg);
-    return dropped;
-}
-
-int
-engine_init(engine *e, IMAP4Object *self)
-{
-    PyObject *v;
-    memset(e, 0, sizeof(*e));
-    e->self = self;
-    e->st = STATE(self);
-    if (e->st == NULL)
-        return -1;
-    if (override_mask(self, e->st, &e->ov) < 0)
-        return -1;
-    v = PyObject_GetAttr((PyObject *)self, e->st->s_debug);
-    if (v == NULL)
-        return -1;
-    e->debug = PyLong_AsLong(v);
-    Py_DECREF(v);
-    if (e->debug == -1 && PyErr_Occurred()) {
-        /* A non-int debug: imaplib would compare it; treat as level 0. */
-        PyErr_Clear();
-        e->debug = 0;
-    }
-    if (self->dict != NULL) {
-        PyObject *cap;
-        if (dict_get_ref(self->dict, e->st->s_idle_capture, &cap) < 0)
-            return -1;
-        e->idle_capture = cap != NULL ? PyObject_IsTrue(cap) : 0;
-        Py_XDECREF(cap);
-        if (e->idle_capture < 0)
-            return -1;
-        /* not dereferenced */
-        e->starttls = PyDict_GetItemWithError(self->dict, e->st->s_starttls_flag) != NULL;
-        if (PyErr_Occurred())
-            return -1;
-    }
-    if (e->debug >= 1 && (e->ov & (1u << OV__mesg))) {
-        e->mesg_dead = mesg_is_dropped(self, e->st);
-        if (e->mesg_dead < 0)
-            return -1;
-    }
-    CALLED_OUT(e);
-    return 0;
-}
-
-void
-engine_fini(engine *e)
-{
-    Py_CLEAR(e->last_list);
-    Py_CLEAR(e->last_list_typ);
-    Py_CLEAR(e->ur);
-    Py_CLEAR(e->tc);
-    Py_CLEAR(e->tagpre);
-    Py_CLEAR(e->last_typ);
-    Py_CLEAR(e->timeout_sock);
-    Py_CLEAR(e->saved_timeout);
-}
 
 /* ------------------------------------------------------------------ */
 /* Lifecycle                                                           */
@@ -357,50 +114,6 @@ imap4_setattro(PyObject *self, PyObject *name, PyObject *value)
             return -1;
     }
     return PyObject_GenericSetAttr(self, name, value);
-}
-
-/* Arguments of a METH_FASTCALL | METH_KEYWORDS method, by imaplib's
- * parameter names: out[i] is the i-th parameter (borrowed) or left as the
- * caller's default; the first `required` must be given. */
-int
-parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-           const char *const *names, int required, PyObject **out)
-{
-    int n = 0, i;
-    Py_ssize_t k, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    while (names[n] != NULL)
-        n++;
-    if (nargs > n) {
-        PyErr_Format(PyExc_TypeError, "%s() takes %d positional arguments but %zd were given",
-                     fname, n + 1, nargs + 1);
-        return -1;
-    }
-    for (i = 0; i < nargs; i++)
-        out[i] = args[i];
-    for (k = 0; k < nkw; k++) {
-        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
-        for (i = 0; i < n; i++)
-            if (PyUnicode_CompareWithASCIIString(key, names[i]) == 0)
-                break;
-        if (i == n) {
-            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fname,
-                         key);
-            return -1;
-        }
-        if (i < nargs) {
-            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname,
-                         names[i]);
-            return -1;
-        }
-        out[i] = args[nargs + k];
-    }
-    for (i = 0; i < required; i++)
-        if (out[i] == NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() missing 1 required positional argument: '%s'",
-                         fname, names[i]);
-            return -1;
-        }
-    return 0;
 }
 
 static PyObject *
@@ -641,25 +354,4 @@ imap4_bind(modstate *st, PyTypeObject *cls, PyObject *start_timeout)
         Py_XSETREF(st->own_descr[i], Py_NewRef(d));
     }
     return 0;
-}
-
-/* super(Engine, self).name(*args) */
-PyObject *
-call_super(PyObject *self, PyObject *name, PyObject *const *args, size_t nargs)
-{
-    modstate *st = STATE(self);
-    PyObject *sup, *meth, *res;
-    if (st == NULL)
-        return NULL;
-    sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type, (PyObject *)st->imap4_type, self,
-                                       NULL);
-    if (sup == NULL)
-        return NULL;
-    meth = PyObject_GetAttr(sup, name);
-    Py_DECREF(sup);
-    if (meth == NULL)
-        return NULL;
-    res = PyObject_Vectorcall(meth, args, nargs, NULL);
-    Py_DECREF(meth);
-    return res;
 }

@@ -13,7 +13,15 @@
  * send, _get_response, _get_tagged_response, _check_bye, _mesg, _log) is
  * called through Python when it is not the class's own.
  */
-#include "binding.h"
+#include "command.h"
+
+#include "context.h"
+#include "engine.h"
+#include "state.h"
+#include "util.h"
+#include "response.h"
+#include "store.h"
+#include "imapc_cmd.h"
 
 #include <string.h>
 
@@ -581,27 +589,18 @@ command_complete_impl(engine *e, PyObject *name, PyObject *tag)
 /* Python-visible methods                                              */
 /* ------------------------------------------------------------------ */
 
-/* (name, *args): `name` may also come as a keyword, as in imaplib. */
+/* (name, *args): `name` may also come as a keyword, as in imaplib.  The
+ * rest of the positional arguments are *args, so parse_args() sees at most
+ * one; a keyword's value is read after the positional arguments, which is
+ * right because `name` as a keyword admits no positional argument (any
+ * other call fails in parse_args before a value is read). */
 static int
 name_and_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
               PyObject **name)
 {
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    if (nkw > 1 || (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "name") != 0)) {
-        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'", fname,
-                     PyTuple_GET_ITEM(kwnames, nkw - 1));
-        return -1;
-    }
-    if (nkw == 1 && nargs > 0) {
-        PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument 'name'", fname);
-        return -1;
-    }
-    if (nkw == 0 && nargs == 0) {
-        PyErr_Format(PyExc_TypeError, "%s() missing 1 required positional argument: 'name'", fname);
-        return -1;
-    }
-    *name = nkw ? args[nargs] : args[0];
-    return 0;
+    static const char *const names[] = {"name", NULL};
+    *name = NULL;
+    return parse_args(fname, args, nargs > 1 ? 1 : nargs, kwnames, names, 1, name);
 }
 
 static PyObject *

@@ -7,7 +7,11 @@
  * formats them only when print_log() or _cmd_log asks.  _mesg is here
  * because IMAPClient-style debug logging calls it for every line.
  */
-#include "binding.h"
+#include "debug.h"
+
+#include "object.h"
+#include "state.h"
+#include "util.h"
 
 #include <string.h>
 #include <time.h>
@@ -20,7 +24,7 @@ now_secs(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void
+static void
 log_clear(IMAP4Object *self)
 {
     int i;

@@ -15,6 +15,13 @@
  */
 #include "response.h"
 
+#include "context.h"
+#include "reader.h"
+#include "store.h"
+#include "util.h"
+#include "imapc_framer.h"
+#include "imapc_rbuf.h"
+
 #include <assert.h>
 #include <string.h>
 

@@ -30,7 +30,15 @@
  *    message body holding "* OK [ALERT]" lines).  A failure before the
  *    first byte of a response (an IDLE wait that times out) is harmless.
  */
-#include "binding.h"
+#include "reader.h"
+
+#include "busy.h"
+#include "context.h"
+#include "debug.h"
+#include "object.h"
+#include "state.h"
+#include "util.h"
+#include "imapc_rbuf.h"
 
 #include <string.h>
 
@@ -57,20 +65,6 @@ current_maxline(modstate *st, int *ok)
         return 0;
     *ok = 1;
     return n;
-}
-
-/* Only by the guard's owner with no read in progress (busy_try_reset). */
-void
-reader_reset(IMAP4Object *self)
-{
-    imapc_rbuf_clear(&self->fr.rb);
-    Py_CLEAR(self->rsock);
-    Py_CLEAR(self->rfile);
-    Py_CLEAR(self->recv_into);
-    Py_CLEAR(self->broken);
-    self->rfast = 0;
-    self->fr.eof = 0;
-    ATOMIC_STORE_FLAG(&self->reset_pending, 0);
 }
 
 /* Reset now if that is safe, else leave it to the thread that owns the

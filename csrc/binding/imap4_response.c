@@ -12,6 +12,16 @@
  */
 #include "response.h"
 
+#include "context.h"
+#include "debug.h"
+#include "object.h"
+#include "reader.h"
+#include "state.h"
+#include "store.h"
+#include "util.h"
+#include "imapc_framer.h"
+#include "imapc_resp.h"
+
 #include <assert.h>
 #include <string.h>
 

@@ -1,69 +1,58 @@
-/* module.c - the _imaplib_c module: init, state, _bind() and _guard().
+/* module.c - the _imaplib_c module: init, _bind() and _guard().
  *
  * The module holds the Engine type only.  The package imaplib_c builds
  * IMAP4 from it and the interpreter's own imaplib, then calls _bind() so
  * that the engine reads the settings tools write (_MAXLINE, Commands, ...)
  * from that imaplib's namespace, their one home.
+ *
+ * The binding (csrc/binding/; the core is csrc/core/), top to bottom.  A
+ * file uses only files of its own layer or below, never in a circle
+ * (tools/c_layers.py proves it from the objects, tests/test_source_rules.py
+ * runs it); each part has one header, and a file includes the headers of
+ * what it uses.
+ *
+ *   module   module.c          module init, _bind(), _guard(), _map_crlf_sub
+ *   types    imap4.c (imap4.h) the Engine type: lifecycle, attribute access,
+ *                              read/readline/shutdown, _bind()'s hook table
+ *            guard.c (guard.h) the `guarded` descriptor, and the rules of
+ *                              the command guard and the reader lock
+ *   engine   imap4_engine.c    the methods: _get_line, _get_response,
+ *              (engine.h)      _get_tagged_response (completing a command),
+ *                              _append_untagged
+ *            imap4_command.c   sending commands (_command, _command_complete,
+ *              (command.h)     _simple_command) and APPEND's line-end helper
+ *   response imap4_response.c  one response: a driver over the core framer's
+ *              (response.h)    events and short handlers building imaplib's
+ *                              objects; debug-5 tracing as its own step
+ *            imap4_line.c      where lines come from: the receive buffer,
+ *                              readline() or _get_line(), each via the framer
+ *   store    imap4_store.c     filing untagged responses, the BYE check,
+ *              (store.h)       _mesg messages, the log of every line
+ *   reader   imap4_reader.c    the fast reader: the receive buffer over
+ *              (reader.h)      sock.recv_into, or `file` as imaplib reads it
+ *   context  context.c         the engine context (what one engine pass
+ *              (context.h)     looks up once: hooks overridden, debug level)
+ *            busy.c (busy.h)   the command guard's owner (busy_enter/leave)
+ *                              and the reader reset it hands off
+ *   debug    imap4_debug.c     _mesg/_log/print_log and the log ring
+ *              (debug.h)
+ *   util     state.c (state.h) the module state: definition, interned names
+ *                              and constants, STATE(), ns_get()
+ *            object.h          the C struct of an Engine instance
+ *            util.c (util.h)   raising self.error/abort, calling methods and
+ *                              super(), parse_args()
+ *   compat   compat.h          Python.h and C-API shims (3.9 ... 3.15, no-GIL)
+ *   core     csrc/core/        plain C (csrc/core/README.md): buffer, framer, parsing
+ *
+ * Public attributes (state, untagged_responses, tagged_commands, ...) live
+ * in the instance __dict__, exactly as in imaplib, so user code and tools
+ * that read, replace or add attributes keep working; the C struct only
+ * holds what the engine owns (the receive buffer and the log ring).
  */
-#include "binding.h"
-
-#include <string.h>
-
-/* ------------------------------------------------------------------ */
-/* State                                                               */
-/* ------------------------------------------------------------------ */
-
-modstate *
-state_of_type(PyTypeObject *tp)
-{
-    /* PyType_GetModuleByDef is 3.11+; walk the MRO by hand before that. */
-#if PY_VERSION_HEX >= 0x030B0000
-    PyObject *m = PyType_GetModuleByDef(tp, &imaplib_c_module);
-    if (m == NULL)
-        return NULL;
-    return (modstate *)PyModule_GetState(m);
-#else
-    PyObject *mro = tp->tp_mro;
-    Py_ssize_t i;
-    for (i = 0; mro != NULL && i < PyTuple_GET_SIZE(mro); i++) {
-        PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
-        if (t->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-            PyObject *m = ((PyHeapTypeObject *)t)->ht_module;
-            if (m != NULL && PyModule_GetDef(m) == &imaplib_c_module)
-                return (modstate *)PyModule_GetState(m);
-        }
-    }
-    PyErr_SetString(PyExc_TypeError, "not an imaplib_c type");
-    return NULL;
-#endif
-}
-
-PyObject *
-ns_get(modstate *st, const char *name)
-{
-    /* The hot names are interned once; the rest are rare lookups. */
-    PyObject *v, *key;
-    int found;
-    if (strcmp(name, "Commands") == 0)
-        key = Py_NewRef(st->s_Commands);
-    else if (strcmp(name, "_MAXLINE") == 0)
-        key = Py_NewRef(st->s_MAXLINE);
-    else
-        key = PyUnicode_FromString(name);
-    if (key == NULL)
-        return NULL;
-    found = dict_get_ref(st->ns, key, &v);
-    Py_DECREF(key);
-    if (found == 0)
-        PyErr_Format(PyExc_AttributeError, "module 'imaplib_c' has no attribute '%s'", name);
-    return v;
-}
-
-static modstate *
-mstate(PyObject *module)
-{
-    return (modstate *)PyModule_GetState(module);
-}
+#include "command.h"
+#include "guard.h"
+#include "imap4.h"
+#include "state.h"
 
 /* ------------------------------------------------------------------ */
 /* _bind, _guard                                                        */
@@ -126,33 +115,11 @@ static PyMethodDef module_methods[] = {
 /* Module exec                                                         */
 /* ------------------------------------------------------------------ */
 
-#define INTERN(field, text)                                                    \
-    do {                                                                       \
-        if ((st->field = PyUnicode_InternFromString(text)) == NULL)            \
-            return -1;                                                         \
-    } while (0)
-
-static int
-intern_names(modstate *st)
-{
-#define X(n) INTERN(names[OV_##n], #n);
-    OVERRIDABLE(X)
-#undef X
-#define X(field, text) INTERN(field, text);
-    INTERNED_NAMES(X)
-#undef X
-    if (!(st->i_one = PyLong_FromLong(1)) || !(st->b_empty = PyBytes_FromStringAndSize("", 0))
-        || !(st->b_crlf = PyBytes_FromStringAndSize("\r\n", 2))
-        || !(st->b_space = PyBytes_FromStringAndSize(" ", 1)))
-        return -1;
-    return 0;
-}
-
 static int
 module_exec(PyObject *module)
 {
     modstate *st = mstate(module);
-    if (intern_names(st) < 0)
+    if (state_init(st) < 0)
         return -1;
     st->ns = Py_NewRef(PyModule_GetDict(module)); /* until _bind() */
     if (guard_add_type(module, st) < 0 || imap4_add_type(module, st) < 0)
@@ -160,50 +127,11 @@ module_exec(PyObject *module)
     return 0;
 }
 
-static int
-module_traverse(PyObject *module, visitproc visit, void *arg)
-{
-    modstate *st = mstate(module);
-    Py_VISIT(st->imap4_type);
-    Py_VISIT(st->guarded_type);
-    Py_VISIT(st->ns);
-    for (int i = 0; i < OV_COUNT; i++)
-        Py_VISIT(st->own_descr[i]);
-    return 0;
-}
-
-static int
-module_clear(PyObject *module)
-{
-    modstate *st = mstate(module);
-    Py_CLEAR(st->imap4_type);
-    Py_CLEAR(st->guarded_type);
-    Py_CLEAR(st->ns);
-    for (int i = 0; i < OV_COUNT; i++) {
-        Py_CLEAR(st->own_descr[i]);
-        Py_CLEAR(st->names[i]);
-    }
-#define X(field, text) Py_CLEAR(st->field);
-    INTERNED_NAMES(X)
-#undef X
-    Py_CLEAR(st->i_one);
-    Py_CLEAR(st->b_empty);
-    Py_CLEAR(st->b_crlf);
-    Py_CLEAR(st->b_space);
-    return 0;
-}
-
-static void
-module_free(void *module)
-{
-    module_clear((PyObject *)module);
-}
-
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, (void *)module_exec},
 #ifdef Py_GIL_DISABLED
     /* Safe without the GIL: the command guard is claimed atomically and
-     * nothing else is shared between threads (csrc/guard.c). */
+     * nothing else is shared between threads (csrc/binding/guard.c). */
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif
 #if PY_VERSION_HEX >= 0x030C0000
@@ -212,20 +140,11 @@ static PyModuleDef_Slot module_slots[] = {
     {0, NULL},
 };
 
-PyModuleDef imaplib_c_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "imaplib_c._imaplib_c",
-    .m_doc = "The C protocol engine of imaplib_c.",
-    .m_size = sizeof(modstate),
-    .m_methods = module_methods,
-    .m_slots = module_slots,
-    .m_traverse = module_traverse,
-    .m_clear = module_clear,
-    .m_free = module_free,
-};
-
 PyMODINIT_FUNC
 PyInit__imaplib_c(void)
 {
+    /* The definition is the state's (state.c): add the module's own parts. */
+    imaplib_c_module.m_methods = module_methods;
+    imaplib_c_module.m_slots = module_slots;
     return PyModuleDef_Init(&imaplib_c_module);
 }

@@ -5,7 +5,8 @@
 #ifndef IMAPLIB_C_RESPONSE_H
 #define IMAPLIB_C_RESPONSE_H
 
-#include "binding.h"
+#include "context.h"
+#include "imapc_framer.h"
 
 /* One received line without its CRLF: a span in the receive buffer, held
  * under the reader lock (reader_acquire) until line_done/line_own, or a
@@ -23,12 +24,6 @@ typedef struct {
 #define LINE_SPAN_OK(e, l) \
     assert(!(l)->in_buf || (l)->gen == (e)->self->fr.rb.gen)
 
-static inline PyObject *
-bytes_of(const unsigned char *p, size_t n)
-{
-    return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
-}
-
 /* imap4_line.c */
 /* The next line of the response and the framer's event for it; flags:
  * IMAPC_NEXT_LONG_OK (a long first line may stay in the buffer, for
@@ -45,6 +40,10 @@ void line_take_long(engine *e, line_t *l);
 /* One response: 1 (the line in *resp_out if asked), 0 for a
  * continuation, -1 with an exception. */
 int response_get(engine *e, PyObject **resp_out);
+/* self._get_response() (through an override): 1 data, 0 none, -1 error */
+int engine_call_get_response(engine *e, PyObject **resp_out);
+/* _get_response()'s result: the line, None for a continuation. */
+PyObject *engine_get_response(engine *e);
 /* The tag prefix of self.tagre into e->tagpre: 1, 0 when tagre is not
  * imaplib's shape (the interpreter's _get_response runs), -1 error. */
 int response_tag_prefix(engine *e);

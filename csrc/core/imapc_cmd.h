@@ -1,6 +1,6 @@
 /* imapc_cmd.h - command helpers: argument checks, tags, line ends.
  *
- * Part of the pure-C core (conventions: imapc.h). */
+ * Part of the pure-C core (conventions: csrc/core/README.md). */
 #ifndef IMAPC_CMD_H
 #define IMAPC_CMD_H
 

@@ -1,5 +1,6 @@
 /* imapc_date.c - FLAGS and INTERNALDATE scanning, calendar arithmetic. */
 #include "imapc_date.h"
+#include "imapc_resp.h"
 
 #include <string.h>
 

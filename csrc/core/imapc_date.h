@@ -1,6 +1,6 @@
 /* imapc_date.h - flags and dates.
  *
- * Part of the pure-C core (conventions: imapc.h). */
+ * Part of the pure-C core (conventions: csrc/core/README.md). */
 #ifndef IMAPC_DATE_H
 #define IMAPC_DATE_H
 

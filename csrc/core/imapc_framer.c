@@ -12,6 +12,8 @@
  *     blank line after a literal while a parenthesis is open.
  */
 #include "imapc_framer.h"
+#include "imapc_rbuf.h"
+#include "imapc_resp.h"
 
 #include <string.h>
 

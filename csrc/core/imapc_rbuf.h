@@ -1,6 +1,6 @@
 /* imapc_rbuf.h - the receive buffer and its line finder.
  *
- * Part of the pure-C core (conventions: imapc.h). */
+ * Part of the pure-C core (conventions: csrc/core/README.md). */
 #ifndef IMAPC_RBUF_H
 #define IMAPC_RBUF_H
 

@@ -1,6 +1,6 @@
 /* imapc_resp.h - response-line classification (RFC 3501 §7, as imaplib's regexes).
  *
- * Part of the pure-C core (conventions: imapc.h). */
+ * Part of the pure-C core (conventions: csrc/core/README.md). */
 #ifndef IMAPC_RESP_H
 #define IMAPC_RESP_H
 

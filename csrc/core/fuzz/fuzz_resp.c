@@ -10,7 +10,11 @@
  * scanning), and every span must lie inside the line.  Lines are copied to
  * exact-size heap buffers so ASan flags any read past the end.
  */
-#include "imapc.h"
+#include "imapc_cmd.h"
+#include "imapc_date.h"
+#include "imapc_framer.h"
+#include "imapc_rbuf.h"
+#include "imapc_resp.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -21,7 +21,11 @@
 #ifndef IMAPC_DESCRIBE_H
 #define IMAPC_DESCRIBE_H
 
-#include "imapc.h"
+#include "imapc_cmd.h"
+#include "imapc_date.h"
+#include "imapc_framer.h"
+#include "imapc_rbuf.h"
+#include "imapc_resp.h"
 
 #include <stddef.h>
 

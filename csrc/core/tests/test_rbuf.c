@@ -1,6 +1,10 @@
 /* test_rbuf.c - the receive buffer and imaplib's readline(_MAXLINE + 1) rule. */
 #include "tap.h"
-#include "imapc.h"
+#include "imapc_cmd.h"
+#include "imapc_date.h"
+#include "imapc_framer.h"
+#include "imapc_rbuf.h"
+#include "imapc_resp.h"
 
 #include <stdint.h>
 
