@@ -572,8 +572,11 @@ long_line_dat(engine *e, response *r)
     line_take_long(e, l);
     k = reader_long_line(e, &obj, head + part, head, text_off, &have);
     if (k >= 0 && k > (Py_ssize_t)head && PyBytes_AS_STRING(obj)[k - 1] == '\r') {
+        /* The text ends before the CR; with no text, "N" without its
+         * space (imaplib's `if dat2:`). */
+        Py_ssize_t end = head > 0 && k - 1 == (Py_ssize_t)head ? k - 2 : k - 1;
         Py_DECREF(prefix);
-        if (_PyBytes_Resize(&obj, k - 1) < 0)
+        if (_PyBytes_Resize(&obj, end) < 0)
             return NULL;
         return obj;
     }

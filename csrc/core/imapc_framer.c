@@ -203,6 +203,8 @@ imapc_framer_long_line_end(imapc_framer *f, const unsigned char *dat, size_t len
                            imapc_event *ev)
 {
     ev->kind = IMAPC_EV_RESPONSE;
+    ev->line = dat;
+    ev->len = len;
     dat_end(f, dat, len, ev);
 }
 

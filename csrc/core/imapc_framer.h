@@ -122,7 +122,8 @@ void imapc_framer_literal_done(imapc_framer *f);
 
 /* The host took a LONG_LINE into its own object: it consumed the line
  * from rb and passes the complete dat (the text, or "N text" of a status
- * response); `ev` becomes a RESPONSE event with its literal fields. */
+ * response); `ev` (the LONG_LINE event, its `resp` kept) becomes a
+ * RESPONSE event whose `line` is that dat, with its literal fields. */
 void imapc_framer_long_line_end(imapc_framer *f, const unsigned char *dat, size_t len,
                                 imapc_event *ev);
 

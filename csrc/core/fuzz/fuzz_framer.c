@@ -2,16 +2,19 @@
  * arbitrary server streams.
  *
  * Input: byte 0 picks _MAXLINE, the tag prefix and skip_blank, byte 1 the
- * chunking, byte 2 a seed; the rest is the server's byte stream.  The
- * stream is framed twice -- in the chosen pieces and all at once -- by
- * the event-log host (tests/event_log.c).  Checked:
+ * chunking and how the host feeds the framer (bytes; lines and literals
+ * it reads itself, as with an overridden readline/read; or taking long
+ * lines out of the buffer), byte 2 a seed and the long-line threshold;
+ * the rest is the server's byte stream.  The stream is framed twice --
+ * in the chosen pieces and way, and all at once from bytes -- by the
+ * event-log host (tests/event_log.c).  Checked:
  *  - the host's invariants: bytes taken by events == bytes fed - bytes
  *    buffered at every step, a completed literal holds exactly its
  *    declared size (a short one only at EOF), literal digits and
  *    classifier spans inside their line, the receive buffer never larger
  *    than ~2x the bytes it holds (never sized from a declared {N}), an
  *    EOF event and everything consumed at the end;
- *  - split invariance: both runs produce the same event log.
+ *  - split and host invariance: both runs produce the same event log.
  * A declared {huge} cannot OOM: literal bytes are only ever the bytes fed
  * (and `make fuzz` runs with -malloc_limit_mb as the capped allocator).
  */
@@ -44,6 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *tagpre;
     const unsigned char *s;
     int skip_blank;
+    elog_mode how;
     event_log a;
     dstr whole;
 
@@ -56,8 +60,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     skip_blank = (data[0] >> 4) & 1;
     s = data + 3;
     len = size - 3;
+    how = (elog_mode)((data[1] >> 3) % 3);
+    if (how == ELOG_LONG && max < len)
+        how = ELOG_BYTES; /* the host would have to check _MAXLINE itself */
 
     elog_init(&a, max, tagpre, skip_blank);
+    elog_set_mode(&a, how, (size_t)(data[2] & 31) + 1);
     while (off < len && !a.failure[0]) {
         size_t k;
         switch (mode) {

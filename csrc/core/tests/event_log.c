@@ -52,9 +52,17 @@ elog_init(event_log *el, size_t max, const char *tagpre, int skip_blank)
 }
 
 void
+elog_set_mode(event_log *el, elog_mode mode, size_t long_line)
+{
+    el->mode = mode;
+    el->fr.long_line = mode == ELOG_LONG ? long_line : 0;
+}
+
+void
 elog_free(event_log *el)
 {
     imapc_framer_free(&el->fr);
+    free(el->long_raw.p);
     free(el->typ.p);
     free(el->dat.p);
     free(el->lit.p);
@@ -280,23 +288,152 @@ check_memory(event_log *el)
         el->max_cap = b->cap;
 }
 
+/* After an event: its bytes accounted for, its log written, and a new
+ * response begun if it ended one (as the binding's next _get_response). */
+static void
+after_event(event_log *el, const imapc_event *ev, size_t took)
+{
+    el->consumed += took;
+    check_buffer(el);
+    on_event(el, ev);
+    if (ev->end || (el->mode == ELOG_LINES && ev->kind >= IMAPC_EV_TOO_LONG
+                    && ev->kind <= IMAPC_EV_EOF)) {
+        if (el->in_literal)
+            fail(el, "response ended inside a literal (%llu of %llu)", el->lit.len,
+                 el->lit_size);
+        el->in_literal = 0;
+        imapc_framer_begin(&el->fr, el->tagpre, el->tagpre_len);
+    }
+}
+
+/* ELOG_LINES: the literal read by the host itself, as read(size) would. */
+static int
+host_literal(event_log *el)
+{
+    imapc_rbuf *b = &el->fr.rb;
+    size_t avail = imapc_rbuf_avail(b);
+    uint64_t left = el->lit_size - el->lit.len;
+    size_t n = (uint64_t)avail < left ? avail : (size_t)left;
+    imapc_event ev;
+    if (n < left && !el->fr.eof)
+        n = 0; /* wait for all of it, as a blocking read(size) does */
+    if (n == 0 && left > 0 && !el->fr.eof)
+        return 0;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = IMAPC_EV_LITERAL;
+    ev.line = imapc_rbuf_peek(b);
+    ev.len = n;
+    ev.last = 1;
+    imapc_rbuf_consume(b, n);
+    imapc_framer_literal_done(&el->fr);
+    after_event(el, &ev, n);
+    return 1;
+}
+
+/* ELOG_LINES: one raw line, then through imapc_framer_line. */
+static int
+host_line(event_log *el)
+{
+    imapc_event raw, ev;
+    if (imapc_framer_next(&el->fr, IMAPC_NEXT_RAW, &raw) == IMAPC_EV_NEED_MORE)
+        return 0;
+    if (raw.kind != IMAPC_EV_LINE) { /* an error: the host begins anew */
+        after_event(el, &raw, taken(&raw));
+        return 1;
+    }
+    imapc_framer_line(&el->fr, raw.line, raw.len, 1, &ev);
+    after_event(el, &ev, raw.len + 2);
+    return 1;
+}
+
+/* ELOG_LONG: the start of a long line, taken out of the buffer. */
+static void
+long_begin(event_log *el, const imapc_event *ev)
+{
+    const imapc_resp *r = &ev->resp;
+    fb_set(&el->long_raw, ev->line, ev->len);
+    fb_set(&el->typ, ev->line + r->type.off, r->type.len);
+    el->dat.len = 0;
+    if (r->kind == IMAPC_RESP_STATUS) {
+        fb_append(&el->dat, ev->line + r->num.off, r->num.len);
+        fb_append(&el->dat, (const unsigned char *)" ", 1);
+    }
+    fb_append(&el->dat, ev->line + r->text.off, ev->len - r->text.off);
+    el->long_ev = *ev;
+    el->long_active = 1;
+    imapc_rbuf_consume(&el->fr.rb, ev->len);
+    el->consumed += ev->len;
+}
+
+/* ELOG_LONG: the rest of a taken line, up to its LF. */
+static int
+long_continue(event_log *el)
+{
+    imapc_rbuf *b = &el->fr.rb;
+    size_t avail = imapc_rbuf_avail(b), n;
+    const unsigned char *p = imapc_rbuf_peek(b);
+    const unsigned char *lf = avail ? memchr(p, '\n', avail) : NULL;
+    imapc_event ev;
+    n = lf ? (size_t)(lf - p) + 1 : avail;
+    fb_append(&el->long_raw, p, n);
+    fb_append(&el->dat, p, n);
+    imapc_rbuf_consume(b, n);
+    el->consumed += n;
+    if (lf == NULL && !el->fr.eof)
+        return 0;
+    el->long_active = 0;
+    memset(&ev, 0, sizeof(ev));
+    if (lf == NULL || el->dat.len < 2 || el->dat.p[el->dat.len - 2] != '\r') {
+        ev.kind = IMAPC_EV_UNTERMINATED; /* the whole raw line, as imaplib says */
+        ev.line = el->long_raw.p;
+        ev.len = el->long_raw.len;
+        ev.end = 1;
+        imapc_framer_begin(&el->fr, el->tagpre, el->tagpre_len);
+        after_event(el, &ev, 0);
+        return 1;
+    }
+    el->dat.len -= 2;
+    ev = el->long_ev;
+    if (ev.resp.kind == IMAPC_RESP_STATUS && el->dat.len == ev.resp.num.len + 1)
+        el->dat.len--; /* no text: `if dat2:` adds no space */
+    imapc_framer_long_line_end(&el->fr, el->dat.p, el->dat.len, &ev);
+    check_buffer(el);
+    dat_done(el, &ev);
+    if (ev.end)
+        imapc_framer_begin(&el->fr, el->tagpre, el->tagpre_len);
+    return 1;
+}
+
 static void
 drain(event_log *el)
 {
     imapc_event ev;
     while (!el->failure[0] && !el->done) {
-        if (imapc_framer_next(&el->fr, 0, &ev) == IMAPC_EV_NEED_MORE)
-            return;
-        el->consumed += taken(&ev);
-        check_buffer(el);
-        on_event(el, &ev);
-        if (ev.end) {
-            if (el->in_literal)
-                fail(el, "response ended inside a literal (%llu of %llu)", el->lit.len,
-                     el->lit_size);
-            el->in_literal = 0;
-            imapc_framer_begin(&el->fr, el->tagpre, el->tagpre_len);
+        unsigned flags = el->mode == ELOG_LONG ? IMAPC_NEXT_LONG_OK : 0;
+        if (el->mode == ELOG_LINES) {
+            int r = el->fr.cur.state == IMAPC_FR_LITERAL ? host_literal(el) : host_line(el);
+            if (r == 0)
+                return;
+            continue;
         }
+        if (el->long_active) {
+            if (long_continue(el) == 0)
+                return;
+            continue;
+        }
+        if (imapc_framer_next(&el->fr, flags, &ev) == IMAPC_EV_NEED_MORE)
+            return;
+        if (ev.kind == IMAPC_EV_LONG_LINE) {
+            const imapc_resp *r = &ev.resp;
+            if ((r->kind == IMAPC_RESP_UNTAGGED || r->kind == IMAPC_RESP_STATUS)
+                && r->text.present) {
+                long_begin(el, &ev);
+                continue;
+            }
+            if (imapc_framer_next(&el->fr, 0, &ev) == IMAPC_EV_NEED_MORE)
+                return; /* framed in the buffer like a short line */
+        }
+        after_event(el, &ev, taken(&ev));
     }
 }
 

@@ -31,8 +31,24 @@ typedef struct {
     size_t len, cap;
 } fbytes;
 
+/* How the host gets its input to the framer, as the binding does in its
+ * three situations; the log must be the same whichever is used. */
+typedef enum {
+    ELOG_BYTES = 0, /* imapc_framer_next over the buffer (the fast reader)  */
+    ELOG_LINES,     /* raw lines (IMAPC_NEXT_RAW) handed back through
+                       imapc_framer_line, literals read by the host then
+                       imapc_framer_literal_done (readline/read overridden) */
+    ELOG_LONG,      /* BYTES, but a first line of long_line bytes or more is
+                       taken by the host and finished outside the buffer
+                       (imapc_framer_long_line_end), as a long SEARCH line */
+} elog_mode;
+
 typedef struct {
     imapc_framer fr;
+    elog_mode mode;
+    fbytes long_raw;            /* ELOG_LONG: the raw line being taken */
+    imapc_event long_ev;        /* ... and the LONG_LINE event that began it */
+    int long_active;
     unsigned char tagpre[32];
     size_t tagpre_len;
     fbytes typ;                 /* the pending untagged response: its type */
@@ -49,6 +65,9 @@ typedef struct {
 } event_log;
 
 void elog_init(event_log *el, size_t max, const char *tagpre, int skip_blank);
+/* Use `mode` from now on; ELOG_LONG with lines of long_line bytes or more
+ * (it needs a max of at least the longest line). */
+void elog_set_mode(event_log *el, elog_mode mode, size_t long_line);
 /* Feed bytes and log every event they complete. */
 void elog_feed(event_log *el, const unsigned char *p, size_t n);
 /* End of stream: log what EOF completes, ending with "E eof". */

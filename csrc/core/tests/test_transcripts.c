@@ -123,6 +123,12 @@ unload(transcript *t)
 }
 
 /* One run: feed the pieces given by `cuts` (offsets, ascending). */
+static elog_mode mode; /* of the runs in progress */
+
+/* The long-line threshold of ELOG_LONG runs: small, so that most lines of
+ * a transcript are taken by the host. */
+#define LONG_AT 6
+
 static int
 run_cuts(const transcript *t, const size_t *cuts, size_t ncuts, dstr *log)
 {
@@ -130,6 +136,7 @@ run_cuts(const transcript *t, const size_t *cuts, size_t ncuts, dstr *log)
     size_t prev = 0, i;
     int r = 0;
     elog_init(&f, t->max, t->tagpre, t->skip_blank);
+    elog_set_mode(&f, mode, LONG_AT);
     for (i = 0; i <= ncuts; i++) {
         size_t end = i < ncuts ? cuts[i] : t->len;
         if (end > prev)
@@ -156,26 +163,23 @@ same(const dstr *log, const dstr *want)
     return log->len == want->len && (want->len == 0 || memcmp(log->s, want->s, want->len) == 0);
 }
 
+static const char *const mode_names[] = {"bytes", "lines", "long"};
+
+/* Every split of one transcript, with the host in the current mode. */
 static void
-test_file(const char *path)
+test_splits(const transcript *tp, const char *file)
 {
-    transcript t;
+    transcript t = *tp;
     dstr log;
     size_t k, bad_chunk = 0, bad_split = 0, first_chunk = 0, first_split = 0;
     size_t *cuts;
-    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char name[300];
 
-    if (load(path, &t) < 0) {
-        ok(0, "%s: load", name);
-        return;
-    }
-    ok(t.len > 0 && t.expect.len > 0, "%s: %zu stream bytes, expected log present", name, t.len);
-
+    snprintf(name, sizeof(name), "%s [%s]", file, mode_names[mode]);
     /* Whole stream in one piece. */
     run_cuts(&t, NULL, 0, &log);
     is_mem(log.s, log.len, t.expect.s, t.expect.len, "%s: whole stream", name);
     dstr_free(&log);
-
     /* Every chunk size 1..len (1 = byte at a time). */
     cuts = malloc((t.len + 1) * sizeof(*cuts));
     for (k = 1; k <= t.len; k++) {
@@ -224,6 +228,27 @@ test_file(const char *path)
         ok(bad3 == 0, "%s: CR|LF split in every line agrees (%zu differ)", name, bad3);
     }
     free(cuts);
+}
+
+static void
+test_file(const char *path)
+{
+    transcript t;
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+    if (load(path, &t) < 0) {
+        ok(0, "%s: load", name);
+        return;
+    }
+    ok(t.len > 0 && t.expect.len > 0, "%s: %zu stream bytes, expected log present", name, t.len);
+    for (mode = ELOG_BYTES; mode <= ELOG_LONG; mode++) {
+        /* A host that takes a long line checks _MAXLINE itself (the
+         * binding breaks the connection): only where no line reaches it. */
+        if (mode == ELOG_LONG && t.max < t.len)
+            continue;
+        test_splits(&t, name);
+    }
+    mode = ELOG_BYTES;
     unload(&t);
 }
 
