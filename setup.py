@@ -4,6 +4,7 @@ Environment switches (all off by default):
   IMAPLIB_C_WERROR=1    warnings are errors (CI turns it on); also makes a
                         failed build of the extension fatal
   IMAPLIB_C_SANITIZE=1  ASan + UBSan build for the sanitizer test run
+  IMAPLIB_C_FUZZ=1      with SANITIZE and clang: coverage for libFuzzer
   IMAPLIB_C_DEBUG=1     -O0 -g with assertions
 
 Without a working compiler (or on an interpreter other than CPython) the
@@ -25,6 +26,7 @@ ON = {"1", "yes", "true"}
 WERROR = os.environ.get("IMAPLIB_C_WERROR", "").lower() in ON
 DEBUG = os.environ.get("IMAPLIB_C_DEBUG", "").lower() in ON
 SANITIZE = os.environ.get("IMAPLIB_C_SANITIZE", "").lower() in ON
+FUZZ = os.environ.get("IMAPLIB_C_FUZZ", "").lower() in ON
 
 
 def warning_flags() -> list[str]:
@@ -50,6 +52,8 @@ def unix_flags() -> tuple[list[str], list[str]]:
         ]
         compile_args += san
         link_args += san
+    if FUZZ:  # clang only: libFuzzer's coverage, for tools/fuzz-binding.sh
+        compile_args.append("-fsanitize=fuzzer-no-link")
     return compile_args, link_args
 
 

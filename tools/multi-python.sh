@@ -28,6 +28,7 @@ TESTS=(
     tests/test_differential.py
     tests/test_signatures.py
     tests/test_command_path.py
+    tests/test_binding_fuzz.py
     tests/test_stubs.py
     # version independent
     tests/test_hostile.py

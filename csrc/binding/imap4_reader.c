@@ -608,13 +608,29 @@ file_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
 }
 
 
+/* A size file.read() cannot take (beyond Py_ssize_t either way): what
+ * imaplib's read() raises where it is file.read(size) (up to 3.13.0). */
+static int
+read_size_overflows(modstate *st, PyObject *size_obj)
+{
+    int overflow = 0;
+    long long v;
+    if (!st->literal_overflow || size_obj == Py_None || !PyLong_Check(size_obj))
+        return 0;
+    v = PyLong_AsLongLongAndOverflow(size_obj, &overflow);
+    if (overflow == 0 && v >= -(long long)PY_SSIZE_T_MAX - 1 && v <= (long long)PY_SSIZE_T_MAX)
+        return 0;
+    PyErr_SetString(PyExc_OverflowError, "cannot fit 'int' into an index-sized integer");
+    return -1;
+}
+
 PyObject *
 reader_read(IMAP4Object *self, modstate *st, PyObject *size_obj)
 {
     uint64_t size;
     PyObject *res = NULL;
-    if (size_from_obj(size_obj, &size) < 0 || reader_check(self, st) < 0
-        || reader_acquire(self) < 0)
+    if (read_size_overflows(st, size_obj) < 0 || size_from_obj(size_obj, &size) < 0
+        || reader_check(self, st) < 0 || reader_acquire(self) < 0)
         return NULL;
     if (reader_sync(self, st) == 0)
         res = self->rfast ? fast_read(self, st, size) : file_read(self, st, size_obj);
