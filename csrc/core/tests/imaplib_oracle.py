@@ -144,7 +144,7 @@ class _Harness(imaplib.IMAP4):
     def __init__(self, stream: bytes, tagpre: bytes):  # no connection
         self.events: list[str] = []
         self.debug = 0
-        self.file = io.BytesIO(stream)
+        self.stream = io.BytesIO(stream)
         self.tagpre = tagpre
         self.tagre = tagre(tagpre)
         self._mode_ascii()
@@ -165,11 +165,20 @@ class _Harness(imaplib.IMAP4):
     def _log(self, line: str) -> None:
         pass
 
+    # The reads of imaplib up to 3.13 (file.readline(_MAXLINE + 1), then the
+    # length check; file.read(size)), over the stream, on every version: 3.14
+    # reads its socket itself.  What is under test is _get_response.
+    def readline(self) -> bytes:
+        line = self.stream.readline(imaplib._MAXLINE + 1)
+        if len(line) > imaplib._MAXLINE:
+            raise self.error("got more than %d bytes" % imaplib._MAXLINE)
+        return line
+
     def read(self, size: int) -> bytes:
         # CPython passes the announced size straight to file.read(), which
         # raises OverflowError above sys.maxsize; the core saturates such a
         # size (imapc_literal_size) and reads to EOF.  Model the latter.
-        return self.file.read(min(size, sys.maxsize))
+        return self.stream.read(min(size, sys.maxsize))
 
 
 def imaplib_events(stream: bytes, maxline: int = 1000000, tagpre: bytes = b"ABCD") -> list[str]:
