@@ -10,8 +10,9 @@ must be equal.
 
 * byte 0: ``_MAXLINE`` (bits 0-1), debug level 0/1/4/5 (bits 2-3), the hook the
   engine's subclass overrides, calling the engine's own (bits 4-6: none, ``readline``,
-  ``read``, ``_get_line``, ``_append_untagged``), whether ``tagged_commands`` is a dict
-  subclass (bit 7);
+  ``read``, ``_get_line``, ``_append_untagged``; or, in both classes, an
+  ``_append_untagged`` that reads a nested response from inside a literal's filing),
+  whether ``tagged_commands`` is a dict subclass (bit 7);
 * byte 1: how ``recv_into`` splits the stream (0: as it comes, 1: one byte at a time,
   else pseudo-random pieces up to that size), byte 2 the seed of the pieces.
 
@@ -35,7 +36,7 @@ import imaplib_c
 TAGPRE = b"ABCD"
 MAXLINES = (1000000, 200, 40, 12)
 DEBUG_LEVELS = (0, 1, 4, 5)
-HOOKS = ("", "readline", "read", "_get_line", "_append_untagged")
+HOOKS = ("", "readline", "read", "_get_line", "_append_untagged", "nested")
 
 
 class Mismatch(AssertionError):
@@ -118,7 +119,21 @@ class _AnyTag(dict):  # type: ignore[type-arg]
 
 def _make(base: type, hook: str, piece_sock: bool) -> type:
     body: dict[str, Any] = {"sock_class": _PieceSock if piece_sock else socket.socket}
-    if hook:
+    if hook == "nested":
+
+        def nested(self: Any, typ: str, dat: Any) -> None:
+            super(cls, self)._append_untagged(typ, dat)
+            if isinstance(dat, tuple) and not getattr(self, "_nesting", False):
+                self._nesting = True
+                try:
+                    self.mesgs.append(f"nested: {self._get_response()!r}")
+                except (self.error, OverflowError) as exc:
+                    self.mesgs.append(f"nested: {type(exc).__name__} {exc}")
+                finally:
+                    self._nesting = False
+
+        body["_append_untagged"] = nested
+    elif hook:
 
         def through(self: Any, *a: Any, _name: str = hook, **k: Any) -> Any:
             return getattr(super(cls, self), _name)(*a, **k)
@@ -138,7 +153,7 @@ def _snapshot(m: Any) -> tuple[Any, ...]:
 def _session(mod: Any, data: bytes, engine: bool) -> list[tuple[Any, ...]]:
     flags = data[0]
     hook = HOOKS[(flags >> 4) & 7] if (flags >> 4) & 7 < len(HOOKS) else ""
-    cls = _make(mod.IMAP4, hook if engine else "", piece_sock=engine)
+    cls = _make(mod.IMAP4, hook if engine or hook == "nested" else "", piece_sock=engine)
     cls.stream = _greeting() + data[3:]
     cls.piece_limit = data[1]
     cls.piece_seed = data[2]
