@@ -96,16 +96,31 @@ class _Recorder:
 
 
 class _ChunkedRead:
-    """The interpreter's imaplib reading a literal in pieces: what its read()
-    returns, without allocating the announced size up front (which imaplib
-    before 3.13.x does, and imaplib_c never does: gh-119511)."""
+    """The interpreter's imaplib reading a literal, minus two known differences.
+
+    Before 3.13.x, read(size) is file.read(size), which allocates the announced size
+    up to sys.maxsize at once (imaplib_c never does, gh-119511): here it reads the same
+    bytes in pieces.  From 3.14, imaplib reads the socket into its own buffer and
+    keeps a literal cut short by EOF there, so the next readline() returns it once
+    more (imaplib_c does not: tests/imaplib_features.rereads_cut_literal): here its
+    buffer gives each byte once."""
 
     def read(self, size: int) -> bytes:
-        if size > sys.maxsize:  # OverflowError or imaplib's own chunked read
+        own: list[bytes] | None = getattr(self, "_readbuf", None)
+        if own is None and size > sys.maxsize:  # OverflowError, as imaplib raises
             return super().read(size)  # type: ignore[misc,no-any-return]
         out = bytearray()
         while len(out) < size:
-            piece = super().read(min(size - len(out), 1 << 16))  # type: ignore[misc]
+            want = min(size - len(out), 1 << 16)
+            if own is None:
+                piece = super().read(want)  # type: ignore[misc]
+            elif own:
+                piece = own.pop(0)
+                if len(piece) > want:
+                    own.insert(0, piece[want:])
+                    piece = piece[:want]
+            else:
+                piece = self.sock.recv(want)  # type: ignore[attr-defined]
             if not piece:
                 break
             out += piece
