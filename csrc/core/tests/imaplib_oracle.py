@@ -148,7 +148,7 @@ class _Harness(imaplib.IMAP4):
     def readline(self) -> bytes:
         line = self.stream.readline(imaplib._MAXLINE + 1)
         if len(line) > imaplib._MAXLINE:
-            raise self.error("got more than %d bytes" % imaplib._MAXLINE)
+            raise self.error(f"got more than {imaplib._MAXLINE} bytes")
         return line
 
     def read(self, size: int) -> bytes:
