@@ -4,8 +4,8 @@
   built into a temporary directory from csrc/core/ alone -- no Python.h.
 * csrc/core/tests/cases_gen.h is up to date with what CPython's regexes say.
 * Differential, lines: thousands of random lines through the C classifier,
-  literal/response-code/FLAGS/INTERNALDATE scanners (csrc/core/tests/oracle.c) and
-  through imaplib's own compiled patterns; the renderings must be equal.
+  literal and response-code scanners (csrc/core/tests/oracle.c) and through
+  imaplib's own compiled patterns; the renderings must be equal.
 * Differential, streams: every transcript's expected event log is what
   CPython's IMAP4._get_response produces; random server streams give the
   same event log from the C framer (fed in random pieces) and from CPython.

@@ -90,8 +90,6 @@ FILE_LAYER: dict[str, str] = {
     "binding/compat.h": "compat",
     "core/imapc_cmd.c": "core",
     "core/imapc_cmd.h": "core",
-    "core/imapc_date.c": "core",
-    "core/imapc_date.h": "core",
     "core/imapc_framer.c": "core",
     "core/imapc_framer.h": "core",
     "core/imapc_rbuf.c": "core",

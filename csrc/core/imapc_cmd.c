@@ -1,5 +1,5 @@
-/* imapc_cmd.c - pieces of command encoding: tag letters, argument checks,
- * line-end normalisation of APPEND messages. */
+/* imapc_cmd.c - pieces of command encoding: argument checks, line-end
+ * normalisation of APPEND messages. */
 #include "imapc_cmd.h"
 
 #include <string.h>
@@ -14,22 +14,6 @@ imapc_arg_ctl(const unsigned char *p, size_t len)
             return (ptrdiff_t)i;
     }
     return -1;
-}
-
-size_t
-imapc_int2ap(uint64_t num, unsigned char out[16])
-{
-    static const char digits[] = "ABCDEFGHIJKLMNOP";
-    unsigned char tmp[16];
-    size_t n = 0, i;
-
-    while (num && n < sizeof(tmp)) {
-        tmp[n++] = (unsigned char)digits[num & 15];
-        num >>= 4;
-    }
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
 }
 
 /* Line-end scanning for the CRLF mapper: memchr for CR and for LF, each

@@ -1,20 +1,15 @@
-/* imapc_cmd.h - command helpers: argument checks, tags, line ends.
+/* imapc_cmd.h - command helpers: argument checks, line ends.
  *
  * Part of the pure-C core (conventions: csrc/core/README.md). */
 #ifndef IMAPC_CMD_H
 #define IMAPC_CMD_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /* Index of the first CR, LF or NUL in an argument, or -1.  Only literals
  * may carry these bytes; in a command line they would split it into a
  * second, injected command (CVE-2025-15366). */
 ptrdiff_t imapc_arg_ctl(const unsigned char *p, size_t len);
-
-/* Int2AP: |num| in base 16 with digits "ABCDEFGHIJKLMNOP", most
- * significant first; 0 gives "".  `out` needs 16 bytes; returns length. */
-size_t imapc_int2ap(uint64_t num, unsigned char out[16]);
 
 /* imaplib's MapCRLF.sub(CRLF, msg) (pattern \r\n|\r|\n): every CRLF, lone
  * CR and lone LF becomes CRLF.  imapc_crlf_size returns the output size

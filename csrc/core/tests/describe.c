@@ -170,36 +170,6 @@ describe_respcode(dstr *d, const unsigned char *p, size_t n)
 }
 
 void
-describe_flags(dstr *d, const unsigned char *p, size_t n)
-{
-    imapc_span f;
-    if (!imapc_flags_span(p, n, &f)) {
-        dstr_puts(d, "NOFLAGS");
-        return;
-    }
-    dstr_puts(d, "FLAGS");
-    span(d, "flags", p, n, &f);
-}
-
-void
-describe_idate(dstr *d, const unsigned char *p, size_t n)
-{
-    imapc_idate t;
-    imapc_span mon;
-    if (!imapc_idate_parse(p, n, &t)) {
-        dstr_puts(d, "NOIDATE");
-        return;
-    }
-    dstr_printf(d, "IDATE day=%d mon=%d", t.day, t.mon);
-    mon.off = t.mon_off;
-    mon.len = 3;
-    mon.present = 1;
-    span(d, "mon", p, n, &mon);
-    dstr_printf(d, " year=%d hour=%d min=%d sec=%d zone=%c%02d%02d", t.year, t.hour, t.min,
-                t.sec, t.zone_sign < 0 ? '-' : '+', t.zone_h, t.zone_m);
-}
-
-void
 describe_all(dstr *d, const unsigned char *p, size_t n, const unsigned char *tagpre,
              size_t tagpre_len)
 {
@@ -208,10 +178,6 @@ describe_all(dstr *d, const unsigned char *p, size_t n, const unsigned char *tag
     describe_literal(d, p, n);
     dstr_putc(d, '\t');
     describe_respcode(d, p, n);
-    dstr_putc(d, '\t');
-    describe_flags(d, p, n);
-    dstr_putc(d, '\t');
-    describe_idate(d, p, n);
 }
 
 static int

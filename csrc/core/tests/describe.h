@@ -12,8 +12,6 @@
  *             | CONTINUATION text=None|text@O="..."
  *   literal   NOLITERAL | LITERAL size=N digits@O
  *   respcode  NOCODE | CODE type@O="..." data=None|data@O="..."
- *   flags     NOFLAGS | FLAGS flags@O="..."
- *   idate     NOIDATE | IDATE day=D mon=M mon@O="Xxx" year=Y hour=H min=M sec=S zone=+HHMM
  *
  * Bytes are written as themselves when printable ASCII, `\\` and `\"` for
  * backslash and quote, `\xHH` otherwise.
@@ -22,7 +20,6 @@
 #define IMAPC_DESCRIBE_H
 
 #include "imapc_cmd.h"
-#include "imapc_date.h"
 #include "imapc_framer.h"
 #include "imapc_rbuf.h"
 #include "imapc_resp.h"
@@ -47,9 +44,7 @@ void describe_classify(dstr *d, const unsigned char *p, size_t n,
                        const unsigned char *tagpre, size_t tagpre_len);
 void describe_literal(dstr *d, const unsigned char *p, size_t n);
 void describe_respcode(dstr *d, const unsigned char *p, size_t n);
-void describe_flags(dstr *d, const unsigned char *p, size_t n);
-void describe_idate(dstr *d, const unsigned char *p, size_t n);
-/* All five, separated by TAB (as in cases_gen.h and the oracle output). */
+/* All three, separated by TAB (as in cases_gen.h and the oracle output). */
 void describe_all(dstr *d, const unsigned char *p, size_t n,
                   const unsigned char *tagpre, size_t tagpre_len);
 

@@ -3,10 +3,10 @@
 Renders results in exactly the text forms of csrc/core/tests/describe.h and
 csrc/core/tests/event_log.h, so C output and CPython output compare as strings:
 
-* ``describe_all(line, tagpre)`` -- the five pattern matches of one line
+* ``describe_all(line, tagpre)`` -- the three pattern matches of one line
   (tagre / Untagged_response / Untagged_status / Continuation in imaplib's
-  order, Literal, Response_code, Flags, InternalDate), using the compiled
-  patterns from the stdlib ``imaplib`` module itself;
+  order, Literal, Response_code), using the compiled patterns from the
+  stdlib ``imaplib`` module itself;
 * ``imaplib_events(stream, maxline, tagpre)`` -- the event log that
   CPython's ``IMAP4._get_response`` produces over a byte stream.
 
@@ -86,35 +86,12 @@ def describe_respcode(dat: bytes) -> str:
     return "CODE" + _opt(m, "type", "type") + _opt(m, "data", "data")
 
 
-def describe_flags(resp: bytes) -> str:
-    m = imaplib.Flags.match(resp)
-    if not m:
-        return "NOFLAGS"
-    return "FLAGS" + _opt(m, "flags", "flags")
-
-
-def describe_idate(resp: bytes) -> str:
-    m = imaplib.InternalDate.match(resp)
-    if not m:
-        return "NOIDATE"
-    zone = m.group("zonen").decode() + m.group("zoneh").decode() + m.group("zonem").decode()
-    mon = m.group("mon")
-    return (
-        f"IDATE day={int(m.group('day'))} mon={imaplib.Mon2num.get(mon, 0)}"
-        f" mon@{m.start('mon')}={esc(mon)} year={int(m.group('year'))}"
-        f" hour={int(m.group('hour'))} min={int(m.group('min'))} sec={int(m.group('sec'))}"
-        f" zone={zone}"
-    )
-
-
 def describe_all(line: bytes, tagpre: bytes) -> str:
     return "\t".join(
         (
             describe_classify(line, tagpre),
             describe_literal(line),
             describe_respcode(line),
-            describe_flags(line),
-            describe_idate(line),
         )
     )
 
@@ -171,7 +148,7 @@ class _Harness(imaplib.IMAP4):
     def readline(self) -> bytes:
         line = self.stream.readline(imaplib._MAXLINE + 1)
         if len(line) > imaplib._MAXLINE:
-            raise self.error("got more than %d bytes" % imaplib._MAXLINE)
+            raise self.error(f"got more than {imaplib._MAXLINE} bytes")
         return line
 
     def read(self, size: int) -> bytes:

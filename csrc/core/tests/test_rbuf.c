@@ -1,7 +1,6 @@
 /* test_rbuf.c - the receive buffer and imaplib's readline(_MAXLINE + 1) rule. */
 #include "tap.h"
 #include "imapc_cmd.h"
-#include "imapc_date.h"
 #include "imapc_framer.h"
 #include "imapc_rbuf.h"
 #include "imapc_resp.h"

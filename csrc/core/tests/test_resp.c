@@ -187,8 +187,6 @@ test_prefixes(void)
                 bad += !(off > 0 && off < k && g.p[off - 1] == '{');
             if (imapc_resp_code(g.p, k, &a, &b))
                 bad += !(span_ok(&a, k) && span_ok(&b, k) && a.present && a.len > 0);
-            if (imapc_flags_span(g.p, k, &a))
-                bad += !(span_ok(&a, k) && a.off + a.len < k && g.p[a.off + a.len] == ')');
             guard_free(&g);
             runs++;
         }
