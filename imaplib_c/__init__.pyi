@@ -4,6 +4,7 @@
 # version branches), plus IDLE where the interpreter's imaplib lacks it.
 import imaplib
 import sys
+from collections.abc import Iterator
 from imaplib import Commands as Commands
 from imaplib import Int2AP as Int2AP
 from imaplib import Internaldate2tuple as Internaldate2tuple
@@ -62,6 +63,16 @@ else:
 class IMAP4(imaplib.IMAP4):
     if sys.version_info < (3, 14):
         def idle(self, duration: float | None = None) -> Idler: ...
+
+    def fetch_stream(
+        self,
+        message_set: str,
+        message_parts: str,
+        *,
+        uid: bool = False,
+        batch: int = 100,
+        window: int = 4,
+    ) -> Iterator[bytes | tuple[bytes, bytes]]: ...
 
 class IMAP4_SSL(imaplib.IMAP4_SSL, IMAP4): ...
 class IMAP4_stream(imaplib.IMAP4_stream, IMAP4): ...

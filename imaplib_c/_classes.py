@@ -24,6 +24,8 @@ import re
 from types import FunctionType, ModuleType
 from typing import Any, Callable
 
+from imaplib_c import _bulk
+
 # Methods of the interpreter's imaplib left outside the guard.
 UNGUARDED = frozenset(
     {
@@ -177,6 +179,7 @@ def build(std: ModuleType, ext: ModuleType) -> dict[str, type]:
     if fast_append is not None:
         IMAP4.append = ext._guard(fast_append)
     IMAP4.starttls = ext._guard(_checked_starttls(std.IMAP4.starttls))
+    IMAP4.fetch_stream = _bulk.fetch_stream
 
     for name in ("IMAP4_SSL", "IMAP4_stream"):
         std_cls = getattr(std, name, None)
