@@ -61,6 +61,7 @@ else:
         def burst(self, interval: float = 0.1) -> Any: ...
 
 class IMAP4(imaplib.IMAP4):
+    deadline: float | None
     if sys.version_info < (3, 14):
         def idle(self, duration: float | None = None) -> Idler: ...
 

@@ -5,9 +5,49 @@
  */
 #include "busy.h"
 
+#include "compat.h"
 #include "object.h"
+#include "state.h"
 #include "pythread.h"
 #include "imapc_rbuf.h"
+
+#include <time.h>
+
+double
+monotonic_secs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* self.deadline (seconds, or None: off) for the call that begins now. */
+static int
+deadline_start(IMAP4Object *self)
+{
+    PyObject *v;
+    double secs;
+    int r;
+    self->deadline_at = 0;
+    if (self->dict == NULL)
+        return 0;
+    r = dict_get_ref(self->dict, STATE(self)->s_deadline, &v);
+    if (r <= 0)
+        return r;
+    if (v == Py_None) {
+        Py_DECREF(v);
+        return 0;
+    }
+    secs = PyFloat_AsDouble(v);
+    Py_DECREF(v);
+    if (secs == -1.0 && PyErr_Occurred()) {
+        PyErr_SetString(PyExc_TypeError, "deadline must be a number of seconds or None");
+        return -1;
+    }
+    if (secs > 0)
+        self->deadline_at = monotonic_secs() + secs;
+    return 0;
+}
 
 static uintptr_t
 this_thread(void)
@@ -30,6 +70,10 @@ busy_enter(IMAP4Object *self)
         return -1;
     }
     self->busy_depth = 1;
+    if (deadline_start(self) < 0) {
+        busy_leave(self);
+        return -1;
+    }
     return 0;
 }
 
@@ -38,6 +82,7 @@ busy_leave(IMAP4Object *self)
 {
     if (--self->busy_depth > 0)
         return;
+    self->deadline_at = 0;
     /* A shutdown() from another thread (or a signal handler) left the
      * buffer to us; nothing of ours points into it any more. */
     if (ATOMIC_LOAD_FLAG(&self->reset_pending) && !self->rbusy)

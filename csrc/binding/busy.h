@@ -16,4 +16,7 @@ void busy_try_reset(IMAP4Object *self);
  * owner with no read in progress. */
 void reader_reset(IMAP4Object *self);
 
+/* CLOCK_MONOTONIC in seconds. */
+double monotonic_secs(void);
+
 #endif

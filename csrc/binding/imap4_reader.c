@@ -258,7 +258,7 @@ reader_sync(IMAP4Object *self, modstate *st)
  * count (0 at EOF) or -1.  The view is released before returning so no
  * Python object keeps pointing into our memory. */
 static Py_ssize_t
-recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
+recv_plain(IMAP4Object *self, modstate *st, char *dst, size_t cap)
 {
     PyObject *mv, *n, *r, *recv_into = self->recv_into;
     Py_ssize_t got;
@@ -309,6 +309,89 @@ recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
         return -1;
     }
     return got;
+}
+
+/* The deadline passed: the command ends, and what is left of its response
+ * on the wire can never be framed, so the connection is broken.  -1. */
+static Py_ssize_t
+deadline_expired(IMAP4Object *self, modstate *st)
+{
+    raise_kindf((PyObject *)self, st->s_abort,
+                "command deadline expired (self.deadline): the server did not finish in time");
+    reader_break(self);
+    return -1;
+}
+
+/* The socket's timeout for the next recv: the time left before the
+ * deadline, unless its own timeout is shorter.  *saved: what to put back
+ * (NULL: nothing changed).  0, or -1 with an exception. */
+static int
+deadline_timeout(PyObject *sock, modstate *st, double left, PyObject **saved)
+{
+    PyObject *own = PyObject_CallMethodNoArgs(sock, st->s_gettimeout), *r;
+    *saved = NULL;
+    if (own == NULL)
+        return -1;
+    if (own != Py_None && PyFloat_Check(own) && PyFloat_AS_DOUBLE(own) <= left) {
+        Py_DECREF(own);
+        return 0;
+    }
+    r = PyObject_CallMethod(sock, "settimeout", "(d)", left);
+    if (r == NULL) {
+        Py_DECREF(own);
+        return -1;
+    }
+    Py_DECREF(r);
+    *saved = own;
+    return 0;
+}
+
+/* recv_plain() under self.deadline: the wait ends at the deadline at the
+ * latest, and then the command ends (deadline_expired). */
+static Py_ssize_t
+recv_before_deadline(IMAP4Object *self, modstate *st, char *dst, size_t cap)
+{
+    double left = self->deadline_at - monotonic_secs();
+    PyObject *sock = self->rsock, *saved, *exc = NULL;
+    Py_ssize_t got;
+    if (left <= 0)
+        return deadline_expired(self, st);
+    Py_INCREF(sock);
+    if (deadline_timeout(sock, st, left, &saved) < 0) {
+        Py_DECREF(sock);
+        return -1;
+    }
+    got = recv_plain(self, st, dst, cap);
+    if (saved != NULL) {
+        PyObject *r;
+        exc = got < 0 ? exc_take() : NULL;
+        r = PyObject_CallMethodOneArg(sock, st->s_settimeout, saved);
+        Py_DECREF(saved);
+        if (r == NULL) {
+            Py_XDECREF(exc);
+            Py_DECREF(sock);
+            return -1;
+        }
+        Py_DECREF(r);
+        if (exc != NULL && exc_is_timeout(st, exc) && monotonic_secs() >= self->deadline_at) {
+            Py_DECREF(exc);
+            Py_DECREF(sock);
+            return deadline_expired(self, st);
+        }
+        if (exc != NULL)
+            exc_give(exc);
+    }
+    Py_DECREF(sock);
+    return got;
+}
+
+/* recv_into(dst[0:cap]): 0 at EOF, -1 with an exception. */
+static Py_ssize_t
+recv_into_mem(IMAP4Object *self, modstate *st, char *dst, size_t cap)
+{
+    if (self->deadline_at > 0 && self->rsock != NULL)
+        return recv_before_deadline(self, st, dst, cap);
+    return recv_plain(self, st, dst, cap);
 }
 
 int

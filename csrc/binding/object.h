@@ -36,6 +36,10 @@ typedef struct {
     PyObject *recv_into; /* bound rsock.recv_into */
     int rfast;           /* 1: read rsock directly; 0: go through `file` */
     double rsecs;        /* when the buffered bytes were received */
+    /* The opt-in deadline (self.deadline, seconds): the monotonic time by
+     * which the outermost method call in progress must have read what it
+     * reads; 0: none.  Set and cleared by busy_enter/busy_leave. */
+    double deadline_at;
 
     /* Instance-level overrides (imap._mesg = f): checked again only when
      * one of the hook names was assigned (ov_assigned, set by setattr) or

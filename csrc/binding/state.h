@@ -66,7 +66,10 @@ enum {
     X(s_READ_ONLY, "READ-ONLY")                                             \
     X(s_Continuation, "Continuation")                                       \
     X(s_match, "match")                                                     \
-    X(s_MapCRLF, "MapCRLF")
+    X(s_MapCRLF, "MapCRLF")                                                 \
+    X(s_deadline, "deadline")                                               \
+    X(s_settimeout, "settimeout")                                           \
+    X(s_gettimeout, "gettimeout")
 
 /* The constants of the module state: X(field, expression making it), one
  * list that makes the fields, the creation and the clearing (state.c). */
