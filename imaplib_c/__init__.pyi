@@ -4,7 +4,7 @@
 # version branches), plus IDLE where the interpreter's imaplib lacks it.
 import imaplib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from imaplib import Commands as Commands
 from imaplib import Int2AP as Int2AP
 from imaplib import Internaldate2tuple as Internaldate2tuple
@@ -74,6 +74,15 @@ class IMAP4(imaplib.IMAP4):
         batch: int = 100,
         window: int = 4,
     ) -> Iterator[bytes | tuple[bytes, bytes]]: ...
+    def append_many(
+        self,
+        mailbox: str,
+        messages: Iterable[bytes],
+        flags: str | None = None,
+        date_time: Any = None,
+        *,
+        window: int = 32,
+    ) -> list[tuple[str, list[Any]]]: ...
 
 class IMAP4_SSL(imaplib.IMAP4_SSL, IMAP4): ...
 class IMAP4_stream(imaplib.IMAP4_stream, IMAP4): ...

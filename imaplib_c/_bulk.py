@@ -137,3 +137,102 @@ def fetch_stream(
         raise
     if failed is not None:
         raise self.error(f"FETCH command error: {failed[0]} {failed[1]!r}")
+
+
+# ---------------------------------------------------------------- APPEND
+
+#: The largest literal LITERAL- (RFC 7888) lets a client send without waiting.
+LITERAL_MINUS_MAX = 4096
+
+
+def _prepared(imap: Any, mailbox: Any, flags: Any, date_time: Any, message: bytes) -> tuple:
+    """What this interpreter's append() would send: (name, args, literal).
+
+    Its own append() runs with _simple_command caught, so the mailbox quoting, the
+    flags, the date and the line ends are this imaplib's, whatever its version."""
+    caught: list[tuple[Any, ...]] = []
+    imap._simple_command = lambda name, *args: caught.append((name, args)) or ("OK", [None])
+    try:
+        imap.append(mailbox, flags, date_time, message)
+    finally:
+        del imap._simple_command
+    literal = imap.literal
+    imap.literal = None
+    (name, args) = caught[0]
+    return name, args, literal
+
+
+def _command_line(imap: Any, name: str, args: tuple) -> tuple[bytes, bytes]:
+    """(tag, line): _command() builds, checks, logs and registers the command line
+    as this imaplib does; only its send is caught, to add a non-synchronising
+    literal to it."""
+    sent: list[bytes] = []
+    imap.send = sent.append
+    try:
+        tag = imap._command(name, *args)
+    finally:
+        del imap.send
+    return tag, b"".join(sent)[:-2]
+
+
+def _nonsync_ok(imap: Any, size: int) -> bool:
+    caps = getattr(imap, "capabilities", ())
+    return "LITERAL+" in caps or ("LITERAL-" in caps and size <= LITERAL_MINUS_MAX)
+
+
+def append_many(
+    self: Any,
+    mailbox: str,
+    messages: Any,
+    flags: str | None = None,
+    date_time: Any = None,
+    *,
+    window: int = 32,
+) -> list[tuple[str, list[Any]]]:
+    """APPEND every message of ``messages`` to ``mailbox``, pipelined.
+
+    Returns one ``(typ, data)`` per message, in order, as ``append()`` returns it; a
+    message the server refuses (NO, or BAD, for which ``append()`` would raise) gets
+    its ``(typ, data)`` and does not stop the others.  Where the server offers
+    LITERAL+ (or LITERAL- for literals up to 4096 bytes, RFC 7888) the literals go
+    out without waiting for a continuation, up to ``window`` commands in flight, so
+    the link is kept busy instead of waiting two round trips per message; otherwise
+    each message is one ``append()``.  In UTF-8 mode each message is one
+    ``append()`` too (its framing differs between imaplib releases).
+    """
+    if window < 1:
+        raise ValueError("window must be at least 1")
+    results: list[tuple[str, list[Any]] | None] = []
+    in_flight: deque[tuple[int, bytes]] = deque()
+
+    def complete_oldest() -> None:
+        index, tag = in_flight[0]
+        while self.tagged_commands.get(tag) is None:
+            self._check_bye()
+            self._get_response()
+        in_flight.popleft()
+        results[index] = self.tagged_commands.pop(tag)
+
+    for message in messages:
+        try:
+            name, args, literal = _prepared(self, mailbox, flags, date_time, message)
+        except Exception:
+            while in_flight:  # a bad argument: the commands sent still get read
+                complete_oldest()
+            raise
+        results.append(None)
+        if self.utf8_enabled or not _nonsync_ok(self, len(literal)):
+            while in_flight:
+                complete_oldest()
+            self.literal = literal
+            in_flight.append((len(results) - 1, self._command(name, *args)))
+            complete_oldest()
+            continue
+        tag, line = _command_line(self, name, args)
+        in_flight.append((len(results) - 1, tag))
+        self.send(line + b" {%d+}\r\n" % len(literal) + literal + b"\r\n")
+        while len(in_flight) >= window:
+            complete_oldest()
+    while in_flight:
+        complete_oldest()
+    return [r for r in results if r is not None]

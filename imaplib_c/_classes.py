@@ -180,6 +180,7 @@ def build(std: ModuleType, ext: ModuleType) -> dict[str, type]:
         IMAP4.append = ext._guard(fast_append)
     IMAP4.starttls = ext._guard(_checked_starttls(std.IMAP4.starttls))
     IMAP4.fetch_stream = _bulk.fetch_stream
+    IMAP4.append_many = _bulk.append_many
     IMAP4.deadline = None  # seconds a command may take in all (the engine enforces it)
 
     for name in ("IMAP4_SSL", "IMAP4_stream"):

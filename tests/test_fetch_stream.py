@@ -11,119 +11,14 @@ differential suite).
 from __future__ import annotations
 
 import re
-import select
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from testsupport.loopback import Reader, accepted, listener
+from testsupport.mailbox_server import Mailbox, MailboxServer, message
 
 pytestmark = pytest.mark.usefixtures("only_extension")
-
-
-def message(uid: int) -> bytes:
-    body = b"line %d of a message\r\n" % uid
-    return b"Subject: m%d\r\n\r\n" % uid + body * (uid % 7 + 1)
-
-
-@dataclass
-class Mailbox:
-    uids: list[int] = field(default_factory=lambda: list(range(1, 101)))
-    fail_uid: int | None = None  # a UID FETCH naming it gets NO
-    bye_after: int | None = None  # BYE after this many FETCH commands
-    expunge_after: int | None = None  # EXPUNGE the last message after N FETCHes
-    max_in_flight: int = 0
-    fetches: int = 0
-
-
-def _uids_of(uidset: bytes, have: list[int]) -> list[int]:
-    want: set[int] = set()
-    for part in uidset.split(b","):
-        lo, _, hi = part.partition(b":")
-        a = int(lo)
-        b = max(have, default=0) if hi == b"*" else int(hi or lo)
-        want.update(range(min(a, b), max(a, b) + 1))
-    return [u for u in have if u in want]
-
-
-class MailboxServer:
-    """Answers one connection's commands from a Mailbox, in arrival order."""
-
-    def __init__(self, box: Mailbox) -> None:
-        self.box = box
-        self.sock = listener(1)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self.sock.accept()
-        conn = accepted(conn, 10)
-        reader = Reader(conn)
-        conn.sendall(b"* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
-        try:
-            while True:
-                line = reader.line()
-                if line is None:
-                    return
-                if b" UID FETCH " in line:
-                    self._count_in_flight(conn, reader)
-                if not self._answer(conn, line.rstrip(b"\r\n")):
-                    return
-        finally:
-            conn.close()
-
-    def _count_in_flight(self, conn: Any, reader: Reader) -> None:
-        """Commands sent before this one is answered: a pipelining client has
-        them on the wire within a few milliseconds."""
-        time.sleep(0.01)
-        ready, _, _ = select.select([conn], [], [], 0)
-        waiting = conn.recv(1 << 20, socket.MSG_PEEK) if ready else b""
-        n = 1 + reader.buf.count(b"\n") + waiting.count(b"\n")
-        self.box.max_in_flight = max(self.box.max_in_flight, n)
-
-    def _answer(self, conn: Any, line: bytes) -> bool:
-        box = self.box
-        tag, _, rest = line.partition(b" ")
-        out = []
-        if rest.startswith(b"UID SEARCH"):
-            words = rest.split()
-            if words[2] == b"UID":
-                found = _uids_of(words[3], box.uids)
-            else:  # a sequence set
-                seqs = _uids_of(words[2], list(range(1, len(box.uids) + 1)))
-                found = [box.uids[q - 1] for q in seqs]
-            out.append(b"* SEARCH " + b" ".join(b"%d" % u for u in found))
-        elif rest.startswith(b"UID FETCH"):
-            box.fetches += 1
-            uidset = rest.split()[2]
-            uids = _uids_of(uidset, box.uids)
-            if box.bye_after is not None and box.fetches > box.bye_after:
-                conn.sendall(b"* BYE going away\r\n")
-                return False
-            if box.fail_uid in uids:
-                conn.sendall(tag + b" NO [SERVERBUG] cannot fetch\r\n")
-                return True
-            for u in uids:
-                m = message(u)
-                seq = box.uids.index(u) + 1
-                out.append(b"* %d FETCH (UID %d BODY[] {%d}\r\n" % (seq, u, len(m)) + m + b")")
-            if box.expunge_after is not None and box.fetches == box.expunge_after:
-                out.append(b"* %d EXPUNGE" % len(box.uids))
-                box.uids.pop()
-        elif rest.startswith(b"CAPABILITY"):
-            out.append(b"* CAPABILITY IMAP4rev1")
-        elif rest.startswith(b"LOGOUT"):
-            conn.sendall(b"* BYE bye\r\n" + tag + b" OK LOGOUT done\r\n")
-            return False
-        out.append(tag + b" OK done")
-        conn.sendall(b"".join(x + b"\r\n" for x in out))
-        return True
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""IMAP4.fetch_stream against the real Dovecot: what it yields equals a UID FETCH,
-through STARTTLS, with an EXPUNGE from a second session during the stream."""
+"""The bulk methods against the real Dovecot (which offers LITERAL+): append_many
+stores what append() stores, fetch_stream yields what UID FETCH returns, through
+STARTTLS, with an EXPUNGE from a second session during the stream."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def session(dovecot: Dovecot, target_module: ModuleType) -> Any:
     conn = target_module.IMAP4(dovecot.host, dovecot.plain_port, timeout=SOCKET_TIMEOUT)
     conn.starttls(ssl_context=dovecot.client_context())
     conn.login(user.name, user.password)
-    for m in _messages(60):
-        assert conn.append("INBOX", None, None, m)[0] == "OK"
+    results = conn.append_many("INBOX", _messages(60), None, None, window=16)
+    assert [r[0] for r in results] == ["OK"] * 60
     conn.select()
     conn.user = user
     yield conn
@@ -57,3 +58,17 @@ def test_expunge_from_another_session_mid_stream(session: Any, dovecot: Dovecot)
     uids = [int(h.split(b"UID ")[1].split()[0]) for h, _ in (first + rest)[::2]]
     assert uids == list(range(1, 60))  # UID 60 went before its batch was sent
     assert session.noop()[0] == "OK"
+
+
+def test_append_many_uses_literal_plus_and_matches_append(session: Any) -> None:
+    assert "LITERAL+" in session.capabilities
+    msgs = [b"Subject: extra %d\r\n\r\nx\r\n" % i for i in range(5)]
+    results = session.append_many("INBOX", msgs, "(\\Flagged)")
+    assert [typ for typ, _ in results] == ["OK"] * 5
+    one = session.append("INBOX", "(\\Flagged)", None, msgs[0])
+    assert one[0] == "OK"
+    typ, data = session.uid("FETCH", "61:*", "(FLAGS BODY.PEEK[])")
+    assert typ == "OK"
+    bodies = [x[1] for x in data if isinstance(x, tuple)]
+    assert bodies == [*msgs, msgs[0]]
+    assert all(b"\\Flagged" in x[0] for x in data if isinstance(x, tuple))
