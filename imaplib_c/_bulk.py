@@ -151,7 +151,12 @@ def _prepared(imap: Any, mailbox: Any, flags: Any, date_time: Any, message: byte
     Its own append() runs with _simple_command caught, so the mailbox quoting, the
     flags, the date and the line ends are this imaplib's, whatever its version."""
     caught: list[tuple[Any, ...]] = []
-    imap._simple_command = lambda name, *args: caught.append((name, args)) or ("OK", [None])
+
+    def catch(name: str, *args: Any) -> tuple[str, list[None]]:
+        caught.append((name, args))
+        return ("OK", [None])
+
+    imap._simple_command = catch
     try:
         imap.append(mailbox, flags, date_time, message)
     finally:
