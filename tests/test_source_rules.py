@@ -315,3 +315,26 @@ def test_c_layers_include_rule() -> None:
     assert len(problems) == 1 and problems[0].startswith(
         "missing include: binding/imap4_debug.c uses call_method"
     ), problems
+
+
+def _function_lengths(path: Path) -> list[tuple[int, str]]:
+    """(lines, signature) of every function defined at file scope (brace on its
+    own line, the house style)."""
+    lines = path.read_text().split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        if lines[i] == "{" and i > 0:
+            j = lines.index("}", i)
+            out.append((j - i + 1, lines[i - 1].strip()))
+            i = j
+        i += 1
+    return out
+
+
+def test_binding_functions_fit_in_a_head() -> None:
+    """No function in the binding is over 80 lines (the issue's bound)."""
+    binding = sorted((ROOT / "csrc" / "binding").glob("*.c"))
+    assert len(binding) >= 8
+    long = [(p.name, n, sig) for p in binding for n, sig in _function_lengths(p) if n > 80]
+    assert not long, long
+    assert max(n for p in binding for n, _ in _function_lengths(p)) > 40  # it measures
