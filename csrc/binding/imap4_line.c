@@ -30,22 +30,6 @@
 #define LONG_LINE ((size_t)256 << 10)
 
 void
-line_unhold(engine *e, line_t *l)
-{
-    if (l->in_buf) {
-        l->in_buf = 0;
-        reader_release(e->self);
-    }
-}
-
-void
-line_done(engine *e, line_t *l)
-{
-    line_unhold(e, l);
-    Py_CLEAR(l->obj);
-}
-
-void
 line_take_long(engine *e, line_t *l)
 {
     LINE_SPAN_OK(e, l);
@@ -232,7 +216,12 @@ int
 line_next(engine *e, line_t *l, imapc_event *ev, unsigned flags)
 {
     PyObject *obj;
-    memset(l, 0, sizeof(*l));
+    l->p = NULL;
+    l->len = 0;
+    l->obj = NULL;
+    l->gen = 0;
+    l->in_buf = 0;
+    l->is_long = 0;
     if (OV(e, _get_line) && !(flags & IMAPC_NEXT_RAW)) {
         obj = call_method((PyObject *)e->self, e->st->names[OV__get_line], NULL, 0);
         CALLED_OUT(e);

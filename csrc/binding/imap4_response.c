@@ -699,8 +699,8 @@ int
 response_get(engine *e, PyObject **resp_out)
 {
     response r;
-    imapc_fr_response outer = e->self->fr.cur; /* a nested call's caller's */
-    int rc;
+    imapc_fr_response outer; /* the caller's, if this call is nested */
+    int nested = e->self->in_response, rc;
     if (resp_out)
         *resp_out = NULL;
     if (engine_ensure_fresh(e) < 0)
@@ -710,7 +710,12 @@ response_get(engine *e, PyObject **resp_out)
         if (t <= 0)
             return t < 0 ? -1 : super_get_response(e, resp_out);
     }
-    memset(&r, 0, sizeof(r));
+    if (nested)
+        outer = e->self->fr.cur;
+    e->self->in_response = 1;
+    r.l.obj = NULL; /* line_next fills the rest; the event follows the line */
+    r.l.in_buf = 0;
+    r.resp = r.typ = r.dat = NULL;
     imapc_framer_begin(&e->self->fr, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
                        (size_t)PyBytes_GET_SIZE(e->tagpre));
     rc = first_line(e, &r, resp_out != NULL);
@@ -725,7 +730,9 @@ response_get(engine *e, PyObject **resp_out)
         r.resp = NULL;
     }
     response_clear(e, &r);
-    e->self->fr.cur = outer;
+    e->self->in_response = nested;
+    if (nested)
+        e->self->fr.cur = outer;
     return rc;
 }
 

@@ -40,6 +40,9 @@ typedef struct {
      * which the outermost method call in progress must have read what it
      * reads; 0: none.  Set and cleared by busy_enter/busy_leave. */
     double deadline_at;
+    /* A _get_response of the engine's is reading (fr.cur is its state); a
+     * nested one (from a callback) saves and restores it. */
+    int in_response;
 
     /* Instance-level overrides (imap._mesg = f): checked again only when
      * one of the hook names was assigned (ov_assigned, set by setattr) or

@@ -7,6 +7,7 @@
 
 #include "context.h"
 #include "imapc_framer.h"
+#include "reader.h"
 
 /* One received line without its CRLF: a span in the receive buffer, held
  * under the reader lock (reader_acquire) until line_done/line_own, or a
@@ -31,8 +32,25 @@ typedef struct {
 int line_next(engine *e, line_t *l, imapc_event *ev, unsigned flags);
 int line_own(engine *e, line_t *l);
 PyObject *line_bytes(engine *e, line_t *l);
-void line_unhold(engine *e, line_t *l);
-void line_done(engine *e, line_t *l);
+
+/* Let go of a span (the reader lock), leaving its bytes where they are. */
+static inline void
+line_unhold(engine *e, line_t *l)
+{
+    if (l->in_buf) {
+        l->in_buf = 0;
+        reader_release(e->self);
+    }
+}
+
+/* Done with the line: the span let go, the object released.  Inline: it
+ * runs once per line. */
+static inline void
+line_done(engine *e, line_t *l)
+{
+    line_unhold(e, l);
+    Py_CLEAR(l->obj);
+}
 /* A LONG_LINE start: consume it from the buffer and let go of the span. */
 void line_take_long(engine *e, line_t *l);
 

@@ -108,7 +108,9 @@ dat_end(imapc_framer *f, const unsigned char *dat, size_t len, imapc_event *ev)
 {
     uint64_t size;
     size_t off, end = len;
-    if (!imapc_literal_size(dat, len, &size, &off)) {
+    /* Most dats end in neither '}' nor '}' LF: skip the scan for them. */
+    int maybe = len >= 3 && (dat[len - 1] == '}' || dat[len - 1] == '\n');
+    if (!maybe || !imapc_literal_size(dat, len, &size, &off)) {
         ev->end = 1;
         reset(f);
         return;
@@ -154,12 +156,20 @@ error(imapc_framer *f, unsigned flags, imapc_ev_kind kind, imapc_event *ev)
     return kind;
 }
 
+/* A new event over `line`.  Field by field, not memset: this runs once
+ * per line; `resp` is filled (and read) only for RESPONSE/LONG_LINE, the
+ * lit_* fields only where `literal` is set. */
 static void
 event_clear(imapc_event *ev, const unsigned char *line, size_t len)
 {
-    memset(ev, 0, sizeof(*ev));
+    ev->kind = IMAPC_EV_NEED_MORE;
     ev->line = line;
     ev->len = len;
+    ev->resp.kind = IMAPC_RESP_UNEXPECTED;
+    ev->literal = 0; /* lit_* are set where literal is */
+    ev->last = 0;
+    ev->end = 0;
+    ev->cut = 0;
 }
 
 static imapc_ev_kind

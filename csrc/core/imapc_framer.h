@@ -78,7 +78,8 @@ typedef struct {
     const unsigned char *line; /* the line without CRLF; LITERAL: the data   */
     size_t len;
     imapc_resp resp;           /* RESPONSE, LONG_LINE: spans into `line`     */
-    /* RESPONSE (untagged) and TRAILER: the dat ends in {N}. */
+    /* RESPONSE (untagged) and TRAILER: the dat ends in {N} (the lit_*
+     * fields are valid only then). */
     int literal;
     uint64_t lit_size;             /* N (saturated at UINT64_MAX)          */
     const unsigned char *lit_digits; /* N's digits, in `line`             */

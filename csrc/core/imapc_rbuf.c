@@ -74,14 +74,6 @@ imapc_rbuf_commit(imapc_rbuf *b, size_t n)
     b->end += n;
 }
 
-void
-imapc_rbuf_consume(imapc_rbuf *b, size_t n)
-{
-    b->start += n;
-    b->scan = 0;
-    if (b->start == b->end)
-        b->start = b->end = 0;
-}
 
 void
 imapc_rbuf_clear(imapc_rbuf *b)

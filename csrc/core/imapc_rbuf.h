@@ -45,8 +45,15 @@ unsigned char *imapc_rbuf_reserve(imapc_rbuf *b, size_t want, size_t *space_out)
 /* Record that n bytes were written at the position reserve() returned. */
 void imapc_rbuf_commit(imapc_rbuf *b, size_t n);
 
-/* Drop n buffered bytes (n <= avail). */
-void imapc_rbuf_consume(imapc_rbuf *b, size_t n);
+/* Drop n buffered bytes (n <= avail).  Inline: once per line. */
+static inline void
+imapc_rbuf_consume(imapc_rbuf *b, size_t n)
+{
+    b->start += n;
+    b->scan = 0;
+    if (b->start == b->end)
+        b->start = b->end = 0;
+}
 
 /* Drop everything; keep a small allocation, release a big one. */
 void imapc_rbuf_clear(imapc_rbuf *b);
