@@ -6,6 +6,7 @@
 #include "busy.h"
 
 #include "compat.h"
+#include "debug.h"
 #include "object.h"
 #include "state.h"
 #include "pythread.h"
@@ -116,6 +117,7 @@ busy_try_reset(IMAP4Object *self)
 void
 reader_reset(IMAP4Object *self)
 {
+    log_settle(self);
     imapc_rbuf_clear(&self->fr.rb);
     Py_CLEAR(self->rsock);
     Py_CLEAR(self->rfile);

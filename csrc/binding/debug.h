@@ -10,6 +10,12 @@
 double now_secs(void);
 /* Record a raw line sent ('>') or received ('<') in the ring; secs < 0: now. */
 void log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len, double secs);
+/* The same for a received line that is a span in fr.rb, without copying
+ * it: log_settle() must run before the buffer is refilled or cleared. */
+void log_add_span(IMAP4Object *self, const unsigned char *p, size_t len, double secs);
+/* Copy the lines still in fr.rb into the ring (the buffer is about to
+ * change, or the ring is read). */
+void log_settle(IMAP4Object *self);
 
 extern PyMethodDef imap4_debug_methods[];
 extern PyGetSetDef imap4_debug_getset[];

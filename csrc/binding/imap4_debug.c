@@ -30,16 +30,18 @@ log_clear(IMAP4Object *self)
     int i;
     for (i = 0; i < LOG_RING; i++) {
         Py_CLEAR(self->log[i].text);
+        self->log[i].span = NULL;
         self->log[i].used = 0;
         self->log[i].len = 0;
     }
     self->log_idx = 0;
+    self->log_spans = 0;
 }
 
-void
-log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len, double secs)
+/* Copy p[0:len] into the entry (a bounded prefix of a huge line). */
+static void
+entry_copy(log_entry *ent, const unsigned char *p, size_t len)
 {
-    log_entry *ent = &self->log[self->log_idx];
     if (len > ent->cap) {
         /* Keep at most a bounded prefix of a huge line; print_log is for
          * a human, and a 50 MB SEARCH line should not be copied. */
@@ -55,17 +57,60 @@ log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len, dou
     ent->len = len < ent->cap ? len : ent->cap;
     if (ent->len)
         memcpy(ent->raw, p, ent->len);
+}
+
+/* The next entry, emptied of a span it may hold. */
+static log_entry *
+entry_next(IMAP4Object *self, char dir, double secs)
+{
+    log_entry *ent = &self->log[self->log_idx];
+    if (ent->span != NULL) {
+        ent->span = NULL;
+        self->log_spans--;
+    }
     Py_CLEAR(ent->text);
     ent->dir = dir;
     ent->secs = secs < 0 ? now_secs() : secs;
     ent->used = 1;
     if (++self->log_idx >= LOG_RING)
         self->log_idx = 0;
+    return ent;
+}
+
+void
+log_add_raw(IMAP4Object *self, char dir, const unsigned char *p, size_t len, double secs)
+{
+    entry_copy(entry_next(self, dir, secs), p, len);
+}
+
+void
+log_add_span(IMAP4Object *self, const unsigned char *p, size_t len, double secs)
+{
+    log_entry *ent = entry_next(self, '<', secs);
+    ent->span = p;
+    ent->len = len;
+    self->log_spans++;
+}
+
+void
+log_settle(IMAP4Object *self)
+{
+    int i;
+    for (i = 0; self->log_spans > 0 && i < LOG_RING; i++) {
+        log_entry *ent = &self->log[i];
+        if (ent->span != NULL) {
+            const unsigned char *p = ent->span;
+            ent->span = NULL;
+            self->log_spans--;
+            entry_copy(ent, p, ent->len);
+        }
+    }
 }
 
 static PyObject *
 entry_text(log_entry *ent)
 {
+    /* (callers settle the ring first: no span is left) */
     PyObject *b, *s;
     if (ent->text != NULL)
         return Py_NewRef(ent->text);
@@ -200,6 +245,7 @@ m_print_log(PyObject *op, PyObject *Py_UNUSED(ignored))
      * error from _mesg here. */
     for (i = self->log_idx, n = LOG_RING; n; n--) {
         log_entry *ent = &self->log[i];
+        log_settle(self); /* (again: a _mesg of the user's may have read) */
         if (ent->used) {
             PyObject *text = entry_text(ent), *secs = PyFloat_FromDouble(ent->secs);
             if (text && secs) {
@@ -226,6 +272,7 @@ get_cmd_log(PyObject *op, void *closure)
     (void)closure;
     if (log_missing(self))
         return NULL;
+    log_settle(self);
     d = PyDict_New();
     if (d == NULL)
         return NULL;

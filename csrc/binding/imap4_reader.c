@@ -221,6 +221,7 @@ reader_sync(IMAP4Object *self, modstate *st)
     if (self->broken != NULL) {
         /* A new transport is a new connection: what was left of the
          * broken one is garbage, not data injected before STARTTLS. */
+        log_settle(self);
         imapc_rbuf_clear(&self->fr.rb);
         Py_CLEAR(self->broken);
     }
@@ -229,6 +230,7 @@ reader_sync(IMAP4Object *self, modstate *st)
          * STARTTLS completed) must not be read as if they came over the
          * new one. */
         size_t n = imapc_rbuf_avail(&self->fr.rb);
+        log_settle(self);
         imapc_rbuf_clear(&self->fr.rb);
         Py_DECREF(sock);
         Py_DECREF(file);
@@ -398,8 +400,10 @@ int
 reader_fill(IMAP4Object *self, modstate *st)
 {
     size_t space;
-    unsigned char *dst = imapc_rbuf_reserve(&self->fr.rb, RECV_CHUNK, &space);
+    unsigned char *dst;
     Py_ssize_t got;
+    log_settle(self); /* the ring's lines in the buffer may move now */
+    dst = imapc_rbuf_reserve(&self->fr.rb, RECV_CHUNK, &space);
     if (dst == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -793,7 +797,9 @@ long_line(engine *e, PyObject **obj, size_t have, size_t head, size_t raw_before
                 goto too_long;
             if (rest > 0) {
                 size_t space;
-                unsigned char *dst = imapc_rbuf_reserve(&self->fr.rb, rest, &space);
+                unsigned char *dst;
+                log_settle(self);
+                dst = imapc_rbuf_reserve(&self->fr.rb, rest, &space);
                 if (dst == NULL) {
                     PyErr_NoMemory();
                     return -1;

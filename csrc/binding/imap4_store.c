@@ -86,6 +86,19 @@ log_line(engine *e, char dir, const unsigned char *p, size_t len, double secs)
 /* Untagged store                                                      */
 /* ------------------------------------------------------------------ */
 
+/* log_line() of a received line that is a span in fr.rb: into the ring
+ * without a copy (log_settle copies the last ten before the buffer
+ * changes), which is most of the per-line cost of the log otherwise. */
+int
+log_line_span(engine *e, const unsigned char *p, size_t len, double secs)
+{
+    if (e->debug < 4 && !OV(e, _log)) {
+        log_add_span(e->self, p, len, secs);
+        return 0;
+    }
+    return log_line(e, '<', p, len, secs);
+}
+
 /* self._append_untagged(typ, dat) through Python: an override, or 3.14's
  * own while its IDLE queues responses. */
 static int

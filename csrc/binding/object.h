@@ -12,9 +12,12 @@
 
 /* One entry of the interaction log imaplib keeps for print_log(): either a
  * raw line copied from the wire (formatted lazily as "< %r" / "> %r" only
- * if somebody looks) or a str passed to _log() explicitly. */
+ * if somebody looks), a line still in the receive buffer (`span`: copied
+ * only if it is among the last ten when the buffer is next refilled,
+ * cleared or looked at: log_settle), or a str passed to _log() explicitly. */
 typedef struct {
     unsigned char *raw;
+    const unsigned char *span; /* the line in fr.rb, not copied yet */
     size_t len;
     size_t cap;
     char dir; /* '<', '>' for raw lines; 0 when `text` holds the entry */
@@ -77,6 +80,7 @@ typedef struct {
 
     log_entry log[LOG_RING];
     int log_idx;
+    int log_spans; /* entries whose line is still a span in fr.rb */
     int log_ready; /* _connect() created the log, as imaplib's _cmd_log */
 } IMAP4Object;
 

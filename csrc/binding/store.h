@@ -17,5 +17,7 @@ int engine_ensure_fresh(engine *e);
  * debug level 4 and up, else into the ring (through self._log when that
  * is overridden); secs < 0: now. */
 int log_line(engine *e, char dir, const unsigned char *p, size_t len, double secs);
+/* The same for a received line still in the receive buffer. */
+int log_line_span(engine *e, const unsigned char *p, size_t len, double secs);
 
 #endif
