@@ -41,40 +41,58 @@ SDIST=$(ls "$OUT"/imaplib_c-*.tar.gz)
 "$WORK/tools/bin/twine" check "$SDIST" >&2
 
 status=0
-smoke() {  # smoke LABEL VENV
-    if (cd "$WORK" && "$2/bin/python" -I "$REPO/tools/smoke_installed.py") >"$WORK/smoke.log" 2>&1; then
-        echo "$1: $(tail -n 1 "$WORK/smoke.log")" >&2
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+smoke() {  # smoke LABEL VENV LOGDIR
+    if (cd "$WORK" && "$2/bin/python" -I "$REPO/tools/smoke_installed.py") >"$3/smoke.log" 2>&1; then
+        echo "$1: $(tail -n 1 "$3/smoke.log")"
     else
-        echo "$1: FAILED" >&2; cat "$WORK/smoke.log" >&2; status=1
+        echo "$1: FAILED"; cat "$3/smoke.log"; return 1
     fi
 }
-for py in "${pythons[@]}"; do
-    name=$("$py" -c 'import sys; print("%s%d.%d%s" % ((sys.implementation.name,) + sys.version_info[:2] + (sys.abiflags,)))')
-    export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+# One interpreter's two installs; output to $WORK/job-NAME/out, exit status 1 on a failure.
+check_one() {  # check_one PYTHON NAME
+    local py=$1 name=$2 d=$WORK/job-$2 rc=0 wheel wdir
+    mkdir -p "$d"
     # 1. the sdist, as a user installs it
     "$py" -m venv "$WORK/sdist-$name"
-    if "$WORK/sdist-$name/bin/pip" install -q "$SDIST" >"$WORK/pip.log" 2>&1; then
-        smoke "$name sdist" "$WORK/sdist-$name"
+    if "$WORK/sdist-$name/bin/pip" install -q "$SDIST" >"$d/pip.log" 2>&1; then
+        smoke "$name sdist" "$WORK/sdist-$name" "$d" || rc=1
     else
-        echo "$name sdist: pip install FAILED" >&2; cat "$WORK/pip.log" >&2; status=1
+        echo "$name sdist: pip install FAILED"; cat "$d/pip.log"; rc=1
     fi
     # 2. a wheel built from the sdist (auditwheel-repaired on request)
     "$py" -m venv "$WORK/wheel-$name"
     wdir=$WORK/raw-$name
     if ! IMAPLIB_C_WERROR=1 "$WORK/wheel-$name/bin/pip" wheel -q --no-deps -w "$wdir" "$SDIST" \
-            >"$WORK/pip.log" 2>&1; then
-        echo "$name wheel: build FAILED" >&2; cat "$WORK/pip.log" >&2; status=1; continue
+            >"$d/pip.log" 2>&1; then
+        echo "$name wheel: build FAILED"; cat "$d/pip.log"; return 1
     fi
     wheel=$(ls "$wdir"/*.whl)
     if [ "${PACKAGING_AUDITWHEEL:-0}" = 1 ]; then
-        PATH="$WORK/tools/bin:$PATH" "$WORK/tools/bin/auditwheel" show "$wheel" >&2
-        PATH="$WORK/tools/bin:$PATH" "$WORK/tools/bin/auditwheel" repair -w "$OUT" "$wheel" \
-            >"$WORK/audit.log" 2>&1 || { cat "$WORK/audit.log" >&2; status=1; continue; }
-        wheel=$(ls -t "$OUT"/*manylinux*.whl | head -n 1)
-        "$WORK/tools/bin/twine" check "$wheel" >&2
+        PATH="$WORK/tools/bin:$PATH" "$WORK/tools/bin/auditwheel" show "$wheel"
+        PATH="$WORK/tools/bin:$PATH" "$WORK/tools/bin/auditwheel" repair -w "$WORK/fixed-$name" \
+            "$wheel" >"$d/audit.log" 2>&1 || { cat "$d/audit.log"; return 1; }
+        wheel=$(ls "$WORK/fixed-$name"/*manylinux*.whl)
+        cp "$wheel" "$OUT/"
+        "$WORK/tools/bin/twine" check "$wheel"
     fi
-    echo "$name wheel: $(basename "$wheel")" >&2
+    echo "$name wheel: $(basename "$wheel")"
     "$WORK/wheel-$name/bin/pip" install -q --no-index "$wheel"
-    smoke "$name wheel" "$WORK/wheel-$name"
+    smoke "$name wheel" "$WORK/wheel-$name" "$d" || rc=1
+    return $rc
+}
+# Two interpreters at a time (pip and the compiler are mostly one core each).
+names=()
+for py in "${pythons[@]}"; do
+    name=$("$py" -c 'import sys; print("%s%d.%d%s" % ((sys.implementation.name,) + sys.version_info[:2] + (sys.abiflags,)))')
+    names+=("$name")
+    mkdir -p "$WORK/job-$name"
+    ( check_one "$py" "$name" >"$WORK/job-$name/out" 2>&1; echo $? >"$WORK/job-$name/rc" ) &
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 0.5; done
+done
+wait
+for name in "${names[@]}"; do
+    cat "$WORK/job-$name/out" >&2
+    [ "$(cat "$WORK/job-$name/rc" 2>/dev/null)" = 0 ] || status=1
 done
 exit $status
