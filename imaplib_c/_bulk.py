@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Union
 
 FetchItem = Union[bytes, tuple[bytes, bytes]]
@@ -145,6 +146,25 @@ def fetch_stream(
 LITERAL_MINUS_MAX = 4096
 
 
+@contextmanager
+def _instead(imap: Any, name: str, value: Any) -> Iterator[None]:
+    """imap.<name> is `value` for a moment; an override of the instance's own
+    (imap.send = f) is put back afterwards, not deleted."""
+    own = vars(imap)
+    saved = own.get(name, _NONE)
+    setattr(imap, name, value)
+    try:
+        yield
+    finally:
+        if saved is _NONE:
+            delattr(imap, name)
+        else:
+            setattr(imap, name, saved)
+
+
+_NONE = object()
+
+
 def _prepared(imap: Any, mailbox: Any, flags: Any, date_time: Any, message: bytes) -> tuple:
     """What this interpreter's append() would send: (name, args, literal).
 
@@ -156,11 +176,8 @@ def _prepared(imap: Any, mailbox: Any, flags: Any, date_time: Any, message: byte
         caught.append((name, args))
         return ("OK", [None])
 
-    imap._simple_command = catch
-    try:
+    with _instead(imap, "_simple_command", catch):
         imap.append(mailbox, flags, date_time, message)
-    finally:
-        del imap._simple_command
     literal = imap.literal
     imap.literal = None
     (name, args) = caught[0]
@@ -172,11 +189,8 @@ def _command_line(imap: Any, name: str, args: tuple) -> tuple[bytes, bytes]:
     as this imaplib does; only its send is caught, to add a non-synchronising
     literal to it."""
     sent: list[bytes] = []
-    imap.send = sent.append
-    try:
+    with _instead(imap, "send", sent.append):
         tag = imap._command(name, *args)
-    finally:
-        del imap.send
     return tag, b"".join(sent)[:-2]
 
 
