@@ -94,3 +94,18 @@ def test_control_characters_refused_as_append_does(imap: Any) -> None:
     with pytest.raises(ValueError):
         imap.append_many("IN\r\nBOX", MESSAGES[:2])
     assert imap.noop()[0] == "OK"
+
+
+def test_an_instance_override_of_send_is_kept(imap: Any, plus: Mailbox) -> None:
+    sent: list[bytes] = []
+    original = imap.send
+
+    def send(data: bytes) -> None:
+        sent.append(data)
+        original(data)
+
+    imap.send = send
+    assert [r[0] for r in imap.append_many("INBOX", MESSAGES[:3])] == ["OK"] * 3
+    assert imap.send is send  # put back, not deleted
+    assert len(sent) == 3  # it carried the three pipelined writes
+    assert plus.appended == STORED[:3]
