@@ -82,6 +82,7 @@ class IMAP4(imaplib.IMAP4):
         date_time: Any = None,
         *,
         window: int = 32,
+        multiappend: bool | None = None,
     ) -> list[tuple[str, list[Any]]]: ...
 
 class IMAP4_SSL(imaplib.IMAP4_SSL, IMAP4): ...

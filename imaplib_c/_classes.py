@@ -24,7 +24,7 @@ import re
 from types import FunctionType, ModuleType
 from typing import Any, Callable
 
-from imaplib_c import _bulk
+from imaplib_c import _append_many, _fetch_stream
 
 # Methods of the interpreter's imaplib left outside the guard.
 UNGUARDED = frozenset(
@@ -179,8 +179,8 @@ def build(std: ModuleType, ext: ModuleType) -> dict[str, type]:
     if fast_append is not None:
         IMAP4.append = ext._guard(fast_append)
     IMAP4.starttls = ext._guard(_checked_starttls(std.IMAP4.starttls))
-    IMAP4.fetch_stream = _bulk.fetch_stream
-    IMAP4.append_many = _bulk.append_many
+    IMAP4.fetch_stream = _fetch_stream.fetch_stream
+    IMAP4.append_many = _append_many.append_many
     IMAP4.deadline = None  # seconds a command may take in all (the engine enforces it)
 
     for name in ("IMAP4_SSL", "IMAP4_stream"):

@@ -109,3 +109,93 @@ def test_an_instance_override_of_send_is_kept(imap: Any, plus: Mailbox) -> None:
     assert imap.send is send  # put back, not deleted
     assert len(sent) == 3  # it carried the three pipelined writes
     assert plus.appended == STORED[:3]
+
+
+# ---------------------------------------------------------------- MULTIAPPEND
+
+
+def batch_ok(first: int, last: int) -> tuple[str, list[bytes]]:
+    return ("OK", [b"[APPENDUID 1 %d:%d] APPEND done" % (first, last)])
+
+
+def test_multiappend_without_literal_plus(target: Any) -> None:
+    box = Mailbox(multiappend=True)
+    m = connect(target, box)
+    try:
+        results = m.append_many("INBOX", MESSAGES[:10], "(\\Seen)", window=4)
+        assert results == [batch_ok(1, 4)] * 4 + [batch_ok(5, 8)] * 4 + [batch_ok(9, 10)] * 2
+        assert box.messages_per_append == [4, 4, 2]
+        assert box.continuations == 10  # one round trip per message, not two
+        assert box.appended == STORED[:10]
+        # the mailbox is named once; every message carries its flags
+        assert box.append_lines[0].split(b" ", 1)[1] == b"APPEND INBOX (\\Seen) {%d}" % len(STORED[0])
+        assert box.append_lines[1] == b" (\\Seen) {%d}" % len(STORED[1])
+        assert m.noop()[0] == "OK"
+    finally:
+        m.shutdown()
+
+
+def test_multiappend_with_literal_plus_when_asked(target: Any) -> None:
+    box = Mailbox(multiappend=True, literal_plus=True)
+    m = connect(target, box)
+    try:
+        results = m.append_many("INBOX", MESSAGES[:6], window=3, multiappend=True)
+        assert results == [batch_ok(1, 3)] * 3 + [batch_ok(4, 6)] * 3
+        assert box.continuations == 0 and box.messages_per_append == [3, 3]
+        assert box.appended == STORED[:6]
+    finally:
+        m.shutdown()
+
+
+def test_literal_plus_preferred_over_multiappend(target: Any) -> None:
+    box = Mailbox(multiappend=True, literal_plus=True)
+    m = connect(target, box)
+    try:
+        assert m.append_many("INBOX", MESSAGES[:5]) == [ok(i) for i in range(1, 6)]
+        assert box.messages_per_append == [1] * 5
+    finally:
+        m.shutdown()
+
+
+@pytest.mark.parametrize("literal_plus", [False, True])
+def test_refused_multiappend_falls_back_one_by_one(target: Any, literal_plus: bool) -> None:
+    box = Mailbox(multiappend=True, literal_plus=literal_plus)
+    m = connect(target, box)
+    msgs = [*MESSAGES[:2], b"Subject: x\r\n\r\nREJECT-ME\r\n", *MESSAGES[2:5]]
+    try:
+        results = m.append_many("INBOX", msgs, window=4, multiappend=True)
+        assert [r[0] for r in results] == ["OK", "OK", "NO", "OK", "OK", "OK"]
+        assert results[2] == ("NO", [b"[OVERQUOTA] refused"])
+        assert box.appended == STORED[:5]  # all or nothing, then each alone, in order
+        assert box.messages_per_append[0] <= 4 and 1 in box.messages_per_append
+        assert m.noop()[0] == "OK"
+    finally:
+        m.shutdown()
+
+
+def test_multiappend_asked_but_not_offered(imap: Any, plus: Mailbox) -> None:
+    with pytest.raises(imap.error, match="MULTIAPPEND"):
+        imap.append_many("INBOX", MESSAGES[:2], multiappend=True)
+    assert plus.appended == []
+
+
+def test_multiappend_refused_by_caller(target: Any) -> None:
+    box = Mailbox(multiappend=True)
+    m = connect(target, box)
+    try:
+        assert m.append_many("INBOX", MESSAGES[:3], multiappend=False) == [ok(i) for i in range(1, 4)]
+        assert box.messages_per_append == [1, 1, 1]
+    finally:
+        m.shutdown()
+
+
+def test_multiappend_bad_argument_sends_what_came_before(target: Any) -> None:
+    box = Mailbox(multiappend=True)
+    m = connect(target, box)
+    try:
+        with pytest.raises(TypeError):
+            m.append_many("INBOX", [*MESSAGES[:3], 42], window=8)
+        assert box.appended == STORED[:3]
+        assert m.noop()[0] == "OK"
+    finally:
+        m.shutdown()

@@ -1,4 +1,4 @@
-"""IMAP4.fetch_stream: the streamed, pipelined FETCH (imaplib_c/_bulk.py).
+"""IMAP4.fetch_stream: the streamed, pipelined FETCH (imaplib_c/_fetch_stream.py).
 
 A small mailbox server on 127.0.0.1 answers SELECT, NOOP, UID SEARCH and UID FETCH
 from an in-memory mailbox as commands arrive (so the client may pipeline), records
@@ -129,7 +129,7 @@ def test_bad_arguments(imap: Any) -> None:
 
 
 def test_uid_set_compression() -> None:
-    from imaplib_c._bulk import _uid_set
+    from imaplib_c._fetch_stream import _uid_set
 
     assert _uid_set([1, 2, 3, 7, 9, 10]) == "1:3,7,9:10"
     assert _uid_set([5]) == "5"

@@ -1,8 +1,9 @@
 """A small pipelining IMAP server on 127.0.0.1 over an in-memory mailbox.
 
-It answers CAPABILITY, NOOP, UID SEARCH, UID FETCH and APPEND as commands arrive
-(so a client may pipeline), counts how many commands were in flight at once, and can
-be told to refuse a batch or a message, send BYE, or EXPUNGE a message in the middle.
+It answers CAPABILITY, NOOP, UID SEARCH, UID FETCH and APPEND (with MULTIAPPEND,
+RFC 3502, when offered) as commands arrive (so a client may pipeline), counts how
+many commands were in flight at once, and can be told to refuse a batch or a
+message, send BYE, or EXPUNGE a message in the middle.
 Used by the tests of the bulk methods (tests/test_fetch_stream.py,
 tests/test_append_many.py).
 """
@@ -33,9 +34,20 @@ class Mailbox:
     max_in_flight: int = 0
     fetches: int = 0
     literal_plus: bool = False  # offer LITERAL+ (RFC 7888)
+    multiappend: bool = False  # offer MULTIAPPEND (RFC 3502)
     appended: list[bytes] = field(default_factory=list)
     reject: bytes = b"REJECT-ME"  # an APPENDed message holding this gets NO
     continuations: int = 0
+    appends: int = 0  # APPEND commands
+    messages_per_append: list[int] = field(default_factory=list)
+    append_lines: list[bytes] = field(default_factory=list)  # each message's line part
+
+    def capabilities(self) -> bytes:
+        return (
+            b"IMAP4rev1"
+            + (b" LITERAL+" if self.literal_plus else b"")
+            + (b" MULTIAPPEND" if self.multiappend else b"")
+        )
 
 
 def _uids_of(uidset: bytes, have: list[int]) -> list[int]:
@@ -62,8 +74,7 @@ class MailboxServer:
         conn, _ = self.sock.accept()
         conn = accepted(conn, 10)
         reader = Reader(conn)
-        caps = b"IMAP4rev1" + (b" LITERAL+" if self.box.literal_plus else b"")
-        conn.sendall(b"* PREAUTH [CAPABILITY " + caps + b"] ready\r\n")
+        conn.sendall(b"* PREAUTH [CAPABILITY " + self.box.capabilities() + b"] ready\r\n")
         try:
             while True:
                 line = reader.line()
@@ -89,20 +100,34 @@ class MailboxServer:
         self.box.max_in_flight = max(self.box.max_in_flight, n)
 
     def _append(self, conn: Any, reader: Reader, line: bytes) -> None:
+        """One APPEND: one message, or several with MULTIAPPEND (all or none)."""
         box = self.box
+        box.appends += 1
         tag = line.split(b" ", 1)[0]
-        size = line[line.rindex(b"{") + 1 : -1]
-        if not size.endswith(b"+"):
-            box.continuations += 1
-            conn.sendall(b"+ go ahead\r\n")
-        data = reader.exact(int(size.rstrip(b"+")) + 2)
-        assert data is not None and data.endswith(b"\r\n")
-        if box.reject in data:
+        messages: list[bytes] = []
+        while True:
+            box.append_lines.append(line)
+            size = line[line.rindex(b"{") + 1 : -1]
+            if not size.endswith(b"+"):
+                if any(box.reject in m for m in messages):
+                    break  # a synchronising literal: refuse before it is sent
+                box.continuations += 1
+                conn.sendall(b"+ go ahead\r\n")
+            data = reader.exact(int(size.rstrip(b"+")))
+            assert data is not None
+            messages.append(data)
+            line = (reader.line() or b"").rstrip(b"\r\n")
+            if not line:
+                break
+            assert box.multiappend, "a second message without MULTIAPPEND"
+        box.messages_per_append.append(len(messages))
+        if any(box.reject in data for data in messages):
             conn.sendall(tag + b" NO [OVERQUOTA] refused\r\n")
             return
-        box.appended.append(data[:-2])
-        uid = len(box.appended)
-        conn.sendall(tag + b" OK [APPENDUID 1 %d] APPEND done\r\n" % uid)
+        first = len(box.appended) + 1
+        box.appended.extend(messages)
+        uids = b"%d" % first if len(messages) == 1 else b"%d:%d" % (first, len(box.appended))
+        conn.sendall(tag + b" OK [APPENDUID 1 " + uids + b"] APPEND done\r\n")
 
     def _answer(self, conn: Any, line: bytes) -> bool:
         box = self.box
@@ -134,7 +159,7 @@ class MailboxServer:
                 out.append(b"* %d EXPUNGE" % len(box.uids))
                 box.uids.pop()
         elif rest.startswith(b"CAPABILITY"):
-            out.append(b"* CAPABILITY IMAP4rev1" + (b" LITERAL+" if box.literal_plus else b""))
+            out.append(b"* CAPABILITY " + box.capabilities())
         elif rest.startswith(b"LOGOUT"):
             conn.sendall(b"* BYE bye\r\n" + tag + b" OK LOGOUT done\r\n")
             return False

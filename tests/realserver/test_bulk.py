@@ -72,3 +72,18 @@ def test_append_many_uses_literal_plus_and_matches_append(session: Any) -> None:
     bodies = [x[1] for x in data if isinstance(x, tuple)]
     assert bodies == [*msgs, msgs[0]]
     assert all(b"\\Flagged" in x[0] for x in data if isinstance(x, tuple))
+
+
+def test_append_many_multiappend_matches_append(session: Any) -> None:
+    msgs = [b"Subject: multi %d\r\n\r\ny\r\n" % i for i in range(7)]
+    date = '"01-Jan-2020 10:00:00 +0000"'
+    results = session.append_many("INBOX", msgs, "(\\Seen)", date, window=3, multiappend=True)
+    assert [typ for typ, _ in results] == ["OK"] * 7
+    assert "MULTIAPPEND" in session.capabilities  # asked again after LOGIN if need be
+    assert results[0] == results[2] != results[3]  # one MULTIAPPEND per 3 messages
+    assert b"APPENDUID" in results[0][1][0]
+    typ, data = session.uid("FETCH", "61:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
+    assert typ == "OK"
+    items = [x for x in data if isinstance(x, tuple)]
+    assert [x[1] for x in items] == msgs
+    assert all(b"\\Seen" in x[0] and b"01-Jan-2020 10:00:00 +0000" in x[0] for x in items)
