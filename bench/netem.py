@@ -7,14 +7,17 @@ serialising link).  One thread reads and one thread writes per direction, so a s
 writer never holds up reading (the receive window stays open, as on a real path).
 
 Run it in its own process (``python -m bench.netem --listen-port 0 --upstream
-127.0.0.1:PORT --rtt-ms 20 --mbit 100``; it prints its port on stdout) or, in a
-test, start ``Netem`` in threads.  Only loopback addresses.
+127.0.0.1:PORT --rtt-ms 20 --mbit 100``; it prints its port on stdout, and on
+SIGTERM the bytes it carried each way, ``up DOWN``) or, in a test, start ``Netem``
+in threads.  Only loopback addresses.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
+import signal
 import socket
 import sys
 import threading
@@ -113,6 +116,12 @@ class Netem:
     def close(self) -> None:
         self.sock.close()
 
+    def carried(self) -> tuple[int, int]:
+        """Bytes delivered (client to server, server to client) so far."""
+        up = sum(d.bytes for i, d in enumerate(self.directions) if i % 2 == 0)
+        down = sum(d.bytes for i, d in enumerate(self.directions) if i % 2 == 1)
+        return up, down
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -123,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     host, _, port = a.upstream.rpartition(":")
     link = Netem((host, int(port)), a.rtt_ms / 1000, a.mbit)
     print(link.port, flush=True)
+
+    def report(signum: int, frame: object) -> None:
+        up, down = link.carried()
+        print(f"{up} {down}", flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, report)
     link.serve_forever()
     return 0
 

@@ -45,6 +45,10 @@ def test_round_trip_and_rate() -> None:
         assert got == blob
         assert took >= 0.2 + 0.1, took  # 200 KB at 1 MB/s each way is paced once
         c.close()
+        deadline = time.monotonic() + 5
+        while link.carried() != (200_004, 200_004) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert link.carried() == (200_004, 200_004)  # what the wire carried, each way
     finally:
         link.close()
         srv.close()
