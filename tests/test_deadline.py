@@ -10,6 +10,7 @@ behaviour is unchanged.
 from __future__ import annotations
 
 import random
+import socket
 import time
 from typing import Any
 
@@ -98,6 +99,40 @@ def test_bad_value(target: Any) -> None:
             m.noop()
         m.deadline = None
         assert m.noop()[0] == "OK"
+    finally:
+        m.shutdown()
+        server.stop()
+
+
+class _RestoreFails(socket.socket):
+    """A socket whose settimeout() fails when the deadline's wait puts the old
+    timeout back, after a recv() that did receive bytes."""
+
+    armed = False
+
+    def settimeout(self, value: float | None) -> None:
+        if self.armed and value == 30:
+            raise OSError("settimeout failed")
+        super().settimeout(value)
+
+
+def test_bytes_lost_to_a_failed_timeout_restore_break_the_connection(target: Any) -> None:
+    steps = [cmd("NOOP"), Send(b"{tag} OK done\r\n"), cmd("NOOP"), Send(b"{tag} OK two\r\n")]
+    m, server = connect(target, steps)
+    m.sock.settimeout(30)
+    sock = _RestoreFails(fileno=m.sock.detach())
+    sock.settimeout(30)
+    m.sock = sock
+    if "file" in vars(m):  # up to 3.13 (later, file is a property over sock)
+        m.file = sock.makefile("rb")
+    m.deadline = 5
+    sock.armed = True
+    try:
+        with pytest.raises(OSError, match="settimeout failed"):
+            m.noop()  # its OK arrived and is lost with the error
+        sock.armed = False
+        with pytest.raises(m.abort):  # never the next response read as this one's
+            m.noop()
     finally:
         m.shutdown()
         server.stop()

@@ -370,6 +370,10 @@ recv_before_deadline(IMAP4Object *self, modstate *st, char *dst, size_t cap)
         r = PyObject_CallMethodOneArg(sock, st->s_settimeout, saved);
         Py_DECREF(saved);
         if (r == NULL) {
+            /* Bytes received but not handed on are lost: what follows on
+             * the wire can no longer be read in step. */
+            if (got > 0)
+                reader_break(self);
             Py_XDECREF(exc);
             Py_DECREF(sock);
             return -1;
