@@ -303,7 +303,7 @@ def select_mailboxes(
     """The mailboxes named in `wanted` (by server name or decoded), or all."""
     if not wanted:
         return available
-    out = []
+    out: list[tuple[str, str | None]] = []
     for want in wanted:
         found = [m for m in available if want in (m[0], decode_utf7(m[0]))]
         if not found:
@@ -326,12 +326,18 @@ def backup(
     progress = progress or Progress()
     state = State.load(Path(dest), fmt)
     run = _Run(imap, state, progress, checkpoint)
+    failed: list[str] = []
     for name, delim in select_mailboxes(list_mailboxes(imap), mailboxes):
-        run.mailbox(name, delim)
+        try:
+            run.mailbox(name, delim)
+        except BackupError as exc:  # one refused mailbox does not stop the others
+            failed.append(str(exc))
     if imap.state == "SELECTED":
         imap.close()
     run.stats.seconds = time.monotonic() - start
     progress.finish(run.stats)
+    if failed:
+        raise BackupError(f"{len(failed)} mailbox(es) not backed up: " + "; ".join(failed))
     return run.stats
 
 

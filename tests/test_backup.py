@@ -266,3 +266,31 @@ def test_connection_refused_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
     )
     err = capsys.readouterr().err
     assert status == 1 and "cannot connect to 127.0.0.1:" in err and "Traceback" not in err
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_is_rate_limited_and_summarised() -> None:
+    tty = _Tty()
+    progress = _backup_cli.TerminalProgress("backup", tty, quiet=False)
+    progress.mailbox("INBOX", 1000)
+    for _ in range(1000):
+        progress.message(100)  # far faster than 10 a second
+    progress.finish(_backup.Stats(1, 1000, 100_000, 10, 0.5))
+    out = tty.getvalue()
+    assert out.count("\r") <= 4  # the first draw, the clearing, the summary's
+    assert out.endswith("backup: 1 mailboxes, 1000 messages, 0.1 MB in 0.5 s (0.2 MB/s)\n")
+    pipe = io.StringIO()  # not a terminal: only the summary
+    progress = _backup_cli.TerminalProgress("backup", pipe, quiet=False)
+    progress.mailbox("INBOX", 3)
+    progress.message(5)
+    progress.finish(_backup.Stats(1, 1, 5, 1, 0.1))
+    assert pipe.getvalue().count("\n") == 1 and "\r" not in pipe.getvalue()
+    quiet = _Tty()
+    progress = _backup_cli.TerminalProgress("backup", quiet, quiet=True)
+    progress.mailbox("INBOX", 3)
+    progress.finish(_backup.Stats())
+    assert quiet.getvalue() == ""

@@ -268,3 +268,25 @@ def test_certificate_checks(dovecot: Dovecot, tmp_path: Path) -> None:
                  "--dest", dest)
     assert plain.returncode in (0, 1)  # Dovecot may refuse LOGIN without TLS
     assert "Traceback" not in plain.stderr
+
+
+def test_unknown_mailbox_and_a_failing_one(dovecot: Dovecot, tmp_path: Path) -> None:
+    user = dovecot.add_user(messages=_messages(2))
+    dest = str(tmp_path / "bk")
+    bad = _cli(dovecot, user, "backup", *_tls(dovecot), "--dest", dest, "--mailbox", "Nope")
+    assert bad.returncode == 1 and "no mailbox 'Nope' on the server" in bad.stderr
+    conn = _session(dovecot, user)
+    real = conn.select
+
+    def select(mailbox: str = "INBOX", readonly: bool = False) -> Any:
+        if mailbox == '"INBOX"':
+            return "NO", [b"[SERVERBUG] refused for the test"]
+        return real(mailbox, readonly)
+
+    conn.create("Other")
+    conn.append_many("Other", _messages(3, "o"))
+    conn.select = select
+    with pytest.raises(_backup.BackupError, match="1 mailbox.*EXAMINE INBOX: NO"):
+        _backup.backup(conn, dest)
+    assert len(_backup_view(Path(dest), "Other")) == 3  # the other one was backed up
+    conn.logout()
