@@ -223,9 +223,11 @@ def maybe_compress(imap: Any, mode: str, say: TextIO | None) -> bool:
             say.write(f"{PROG}: note: the server does not offer COMPRESS=DEFLATE\n")
         return False
     try:
-        compress()
+        typ, data = compress()
     except imap.error as exc:
         raise CliError(f"COMPRESS failed: {_text(exc)}") from None
+    if typ != "OK":  # the link is still uncompressed and usable, but it was asked for
+        raise CliError(f"COMPRESS refused: {typ} {data!r}")
     return True
 
 
