@@ -13,6 +13,8 @@ Command line (see ``python -m imaplib_c --help``)::
     python -m imaplib_c run SCRIPT [ARGS...]
     python -m imaplib_c run -m MODULE [ARGS...]
     python -m imaplib_c run -c CODE [ARGS...]
+    python -m imaplib_c backup --host HOST --user USER --dest DIR [...]
+    python -m imaplib_c restore --host HOST --user USER --source DIR [...]
     python -m imaplib_c --version
 """
 
@@ -37,9 +39,13 @@ USAGE = f"""\
 usage: {PROG} run SCRIPT [ARGS...]
        {PROG} run -m MODULE [ARGS...]
        {PROG} run -c CODE [ARGS...]
+       {PROG} backup --host HOST --user USER --dest DIR [OPTIONS]
+       {PROG} restore --host HOST --user USER --source DIR [OPTIONS]
        {PROG} --version
 
-Run a Python program with imaplib_c installed as its 'imaplib' module.
+run: run a Python program with imaplib_c installed as its 'imaplib' module.
+backup, restore: incremental mailbox backup to Maildir/mbox, and back
+(see '{PROG} backup --help').
 """
 
 
@@ -215,6 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[0] in ("--version", "-V", "version"):
         print(version_text())
         return 0
+    if args[0] in ("backup", "restore"):
+        from ._backup_cli import main as backup_main
+
+        return backup_main(args[0], args[1:])
     if args[0] != "run":
         sys.stderr.write(USAGE)
         sys.stderr.write(f"{PROG}: error: unknown command {args[0]!r}\n")
