@@ -77,7 +77,7 @@ class IMAP4(imaplib.IMAP4):
     def append_many(
         self,
         mailbox: str,
-        messages: Iterable[bytes],
+        messages: Iterable[bytes | tuple[str | None, Any, bytes]],
         flags: str | None = None,
         date_time: Any = None,
         *,

@@ -196,6 +196,8 @@ def append_many(
 ) -> list[Result]:
     """APPEND every message of ``messages`` to ``mailbox``, pipelined.
 
+    An item of ``messages`` is a message (bytes), appended with ``flags`` and
+    ``date_time``, or a ``(flags, date_time, message)`` tuple with its own.
     Returns one ``(typ, data)`` per message, in order, as ``append()`` returns it; a
     message the server refuses (NO, or BAD, for which ``append()`` would raise) gets
     its ``(typ, data)`` and does not stop the others.  Where the server offers
@@ -211,9 +213,10 @@ def append_many(
     app = _Appender(self, window)
     multi = _use_multiappend(self, multiappend)
     batch: list[tuple[int, _Message]] = []
-    for message in messages:
+    for item in messages:
         try:
-            msg = _prepared(self, mailbox, flags, date_time, message)
+            m_flags, m_date, message = item if isinstance(item, tuple) else (flags, date_time, item)
+            msg = _prepared(self, mailbox, m_flags, m_date, message)
         except Exception:
             if batch:  # what came before a bad argument is still appended
                 app.multi(batch)

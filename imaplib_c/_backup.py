@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ._backup_store import (
     MailboxState,
@@ -351,6 +351,27 @@ def _ensure_mailbox(imap: Any, name: str) -> None:
     _check(imap, f"CREATE {name}", imap.create(quote(name)))
 
 
+T = TypeVar("T")
+
+# Messages per append_many call: pipelined within, progress shown between.
+RESTORE_CHUNK = 200
+
+
+def _chunks(items: Iterable[T], n: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _when(internaldate: float) -> datetime:
+    return datetime.fromtimestamp(internaldate, timezone.utc)
+
+
 def _flag_text(flags: list[str]) -> str | None:
     kept = [f for f in flags if f.lower() != "\\recent"]
     return "(" + " ".join(kept) + ")" if kept else None
@@ -375,15 +396,14 @@ def restore(
         _ensure_mailbox(imap, name)
         stats.mailboxes += 1
         progress.mailbox(name, len(mbox.uids))
-        for msg in read_messages(state, mbox):
-            # append_many takes one flags/date for all its messages: one call per
-            # message keeps each message's own (LITERAL+ still saves the round trip).
-            when = datetime.fromtimestamp(msg.internaldate, timezone.utc)
-            result = imap.append_many(quote(name), [msg.data], _flag_text(msg.flags), when)
-            _check(imap, f"APPEND {name}", result[0])
-            stats.messages += 1
-            stats.bytes += len(msg.data)
-            progress.message(len(msg.data))
+        for chunk in _chunks(read_messages(state, mbox), RESTORE_CHUNK):
+            items = [(_flag_text(m.flags), _when(m.internaldate), m.data) for m in chunk]
+            results = imap.append_many(quote(name), items)
+            for msg, result in zip(chunk, results):
+                _check(imap, f"APPEND {name}", result)
+                stats.messages += 1
+                stats.bytes += len(msg.data)
+                progress.message(len(msg.data))
     stats.seconds = time.monotonic() - start
     progress.finish(stats)
     return stats

@@ -199,3 +199,21 @@ def test_multiappend_bad_argument_sends_what_came_before(target: Any) -> None:
         assert m.noop()[0] == "OK"
     finally:
         m.shutdown()
+
+
+@pytest.mark.parametrize("multiappend", [False, True])
+def test_each_message_its_own_flags_and_date(target: Any, multiappend: bool) -> None:
+    box = Mailbox(literal_plus=True, multiappend=True)
+    m = connect(target, box)
+    date = '"01-Jan-2020 10:00:00 +0000"'
+    items = [("(\\Seen)", None, MESSAGES[0]), MESSAGES[1], (None, date, MESSAGES[2])]
+    try:
+        results = m.append_many("INBOX", items, "(\\Flagged)", None, multiappend=multiappend)
+        assert [r[0] for r in results] == ["OK"] * 3
+        assert box.appended == STORED[:3]
+        heads = [line.rsplit(b" {", 1)[0] for line in box.append_lines]
+        assert heads[0].endswith(b"APPEND INBOX (\\Seen)")
+        assert heads[1].endswith(b"(\\Flagged)") and heads[2].endswith(date.encode())
+        assert (b"INBOX" in heads[1]) is not multiappend  # named once per MULTIAPPEND
+    finally:
+        m.shutdown()
