@@ -18,6 +18,8 @@ import io
 import zlib
 from typing import Any, Callable
 
+from ._capabilities import offered
+
 # Raw deflate, no zlib header (RFC 4978 section 4).
 _WBITS = -15
 # Compressed bytes read per recv on the wrapped socket.
@@ -172,24 +174,33 @@ class DeflateSocket:
         return f"<DeflateSocket over {self._sock!r}>"
 
 
+# Where imaplib's starttls puts the new reader: `file` up to 3.13, `_file`
+# in 3.14, `_imaplib_file` from 3.15 (`file` is a property over it then).
+_FILE_ATTRS = ("_imaplib_file", "_file", "file")
+
+
 def _install(imap: Any, sock: DeflateSocket) -> None:
     """Make ``sock`` the connection's, as this imaplib's starttls does for TLS."""
+    from . import _stdlib
+
+    names = _stdlib.IMAP4.starttls.__code__.co_names
+    attr = next((a for a in _FILE_ATTRS if a in names), "file")
+    if "_close_imaplib_file" in names:
+        imap._close_imaplib_file()  # 3.15 closes the old reader (not the socket) first
     imap.sock = sock
-    if isinstance(getattr(type(imap), "file", None), property):
-        imap._file = sock.makefile("rb")  # 3.14+: `file` is a property over _file
-    else:
-        imap.file = sock.makefile("rb")
+    setattr(imap, attr, sock.makefile("rb"))
 
 
 def compress(self: Any) -> tuple[str, list[Any]]:
     """Turn on COMPRESS=DEFLATE (RFC 4978) for the rest of the connection.
 
-    Needs ``COMPRESS=DEFLATE`` in ``capabilities``, a socket connection (not
+    Needs ``COMPRESS=DEFLATE`` in ``capabilities`` (asked for again with
+    CAPABILITY when it is not there), a socket connection (not
     ``IMAP4_stream``) and the AUTH or SELECTED state; compression can be turned
     on once per connection, and STARTTLS is no longer possible afterwards.  On
     OK, ``sock`` becomes a :class:`DeflateSocket` over the old socket; a NO or
     BAD raises ``IMAP4.error`` and leaves the connection uncompressed.  Returns
-    ``(typ, data)`` as other commands do.
+    the tagged ``(typ, data)``, e.g. ``('OK', [b'DEFLATE active'])``.
     """
     from . import _stdlib
 
@@ -197,7 +208,7 @@ def compress(self: Any) -> tuple[str, list[Any]]:
         raise self.error("COMPRESS: compression is already active")
     if not self.sock:
         raise self.error("COMPRESS requires a socket connection")
-    if "COMPRESS=DEFLATE" not in self.capabilities:
+    if not offered(self, "COMPRESS=DEFLATE"):  # Dovecot offers it after LOGIN
         raise self.error("COMPRESS=DEFLATE not supported by server")
     # imaplib has no COMPRESS entry in Commands and tools test for what is
     # there: the entry exists only while the command is sent (as for IDLE).
@@ -216,4 +227,4 @@ def compress(self: Any) -> tuple[str, list[Any]]:
     if typ != "OK":
         raise self.error(f"COMPRESS command error: {typ} {dat!r}")
     _install(self, DeflateSocket(self.sock, error=self.abort))
-    return self._untagged_response(typ, dat, "COMPRESS")  # type: ignore[no-any-return]
+    return typ, dat

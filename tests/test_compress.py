@@ -218,8 +218,7 @@ def test_commands_round_trip_compressed(serve: Any, target: Any) -> None:
         p.logout()
 
     imap = serve(play)
-    typ, _ = imap.compress()
-    assert typ == "OK"
+    assert imap.compress() == ("OK", [b"DEFLATE active"])
     assert type(imap.sock).__name__ == "DeflateSocket"
     assert imap.select("INBOX") == ("OK", [b"3"])
     assert imap.fetch("1", "(BODY[])") == ("OK", [(b"1 (BODY[] {5}", b"hello"), b")"])
@@ -431,8 +430,9 @@ def test_not_offered(serve: Any, target: Any) -> None:
 
     imap = serve(play)
     with pytest.raises(target.IMAP4.error, match="COMPRESS=DEFLATE not supported"):
-        imap.compress()
+        imap.compress()  # after asking for CAPABILITY again
     assert "COMPRESS" not in target.Commands
+    assert imap.server.peer.lines[-1].endswith(b"CAPABILITY")
     imap.logout()
 
 
