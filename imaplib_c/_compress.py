@@ -15,7 +15,10 @@ stream raises ``IMAP4.abort`` (imaplib would let an ``OSError`` through).
 from __future__ import annotations
 
 import io
+import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable
 
 from ._capabilities import offered
@@ -168,6 +171,8 @@ class DeflateSocket:
 
     def __getattr__(self, name: str) -> Any:
         # setsockopt, getpeername, getsockname, family, ...
+        if name == "_sock" or name.startswith("__"):
+            raise AttributeError(name)  # not set yet (copy, pickle): no recursion
         return getattr(self._sock, name)
 
     def __repr__(self) -> str:
@@ -191,6 +196,34 @@ def _install(imap: Any, sock: DeflateSocket) -> None:
     setattr(imap, attr, sock.makefile("rb"))
 
 
+# imaplib has no COMPRESS entry in Commands, and tools test for what is there
+# (the interpreter's dict, shared with plain imaplib users): the entry exists
+# only while a COMPRESS command is being sent, on any connection (as for IDLE
+# before 3.14).  Counted, so that one connection's end does not remove it
+# from under another's.
+_entry_lock = threading.Lock()
+_entry_users = 0
+_entry_added = False
+
+
+@contextmanager
+def _commands_entry(commands: dict[str, tuple[str, ...]]) -> Iterator[None]:
+    global _entry_users, _entry_added
+    with _entry_lock:
+        if _entry_users == 0 and "COMPRESS" not in commands:
+            commands["COMPRESS"] = _STATES
+            _entry_added = True
+        _entry_users += 1
+    try:
+        yield
+    finally:
+        with _entry_lock:
+            _entry_users -= 1
+            if _entry_users == 0 and _entry_added:
+                commands.pop("COMPRESS", None)
+                _entry_added = False
+
+
 def compress(self: Any) -> tuple[str, list[Any]]:
     """Turn on COMPRESS=DEFLATE (RFC 4978) for the rest of the connection.
 
@@ -210,20 +243,13 @@ def compress(self: Any) -> tuple[str, list[Any]]:
         raise self.error("COMPRESS requires a socket connection")
     if not offered(self, "COMPRESS=DEFLATE"):  # Dovecot offers it after LOGIN
         raise self.error("COMPRESS=DEFLATE not supported by server")
-    # imaplib has no COMPRESS entry in Commands and tools test for what is
-    # there: the entry exists only while the command is sent (as for IDLE).
-    commands = _stdlib.Commands
-    added = "COMPRESS" not in commands
-    if added:
-        commands["COMPRESS"] = _STATES
     # The engine checks at the tagged OK that nothing was read past it.
     self.__dict__[_SWITCH_FLAG] = "COMPRESS"
     try:
-        typ, dat = self._simple_command("COMPRESS", "DEFLATE")
+        with _commands_entry(_stdlib.Commands):
+            typ, dat = self._simple_command("COMPRESS", "DEFLATE")
     finally:
         self.__dict__.pop(_SWITCH_FLAG, None)
-        if added:
-            commands.pop("COMPRESS", None)
     if typ != "OK":
         raise self.error(f"COMPRESS command error: {typ} {dat!r}")
     _install(self, DeflateSocket(self.sock, error=self.abort))

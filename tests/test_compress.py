@@ -219,6 +219,7 @@ def test_commands_round_trip_compressed(serve: Any, target: Any) -> None:
 
     imap = serve(play)
     assert imap.compress() == ("OK", [b"DEFLATE active"])
+    assert "COMPRESS" not in target.Commands  # only while the command is sent
     assert type(imap.sock).__name__ == "DeflateSocket"
     assert imap.select("INBOX") == ("OK", [b"3"])
     assert imap.fetch("1", "(BODY[])") == ("OK", [(b"1 (BODY[] {5}", b"hello"), b")"])
@@ -571,3 +572,18 @@ def test_send_is_deflated_and_flushed() -> None:
     assert got == b"A1 NOOP\r\nA2 NOOP\r\n"
     sock.close()
     peer.close()
+
+
+def test_commands_entry_is_shared_between_connections(target: Any) -> None:
+    from imaplib_c import _compress
+
+    commands: dict[str, tuple[str, ...]] = {}
+    with _compress._commands_entry(commands):
+        with _compress._commands_entry(commands):
+            assert commands == {"COMPRESS": ("AUTH", "SELECTED")}
+        assert "COMPRESS" in commands  # the other connection still sends
+    assert commands == {}
+    commands["COMPRESS"] = ("AUTH",)  # a program's own entry stays
+    with _compress._commands_entry(commands):
+        pass
+    assert commands == {"COMPRESS": ("AUTH",)}
