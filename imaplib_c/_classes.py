@@ -24,7 +24,7 @@ import re
 from types import FunctionType, ModuleType
 from typing import Any, Callable
 
-from imaplib_c import _append_many, _fetch_stream
+from imaplib_c import _append_many, _compress, _fetch_stream
 
 # Methods of the interpreter's imaplib left outside the guard.
 UNGUARDED = frozenset(
@@ -74,10 +74,16 @@ def _checked_command(std_command: FunctionType) -> Any:
 def _checked_starttls(std_starttls: FunctionType) -> Any:
     """imaplib's starttls, with the engine told to refuse plaintext buffered
     after the server's OK (response injection, CVE-2020-15953 in libetpan):
-    the engine checks at the tagged OK, before any handshake."""
+    the engine checks at the tagged OK, before any handshake.  Refused after
+    COMPRESS."""
 
     @functools.wraps(std_starttls)
     def starttls(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(self.sock, _compress.DeflateSocket):
+            # RFC 4978: TLS goes under compression, so it must come first.
+            raise self.error(
+                "STARTTLS after COMPRESS is not allowed (RFC 4978): TLS must come first"
+            )
         self.__dict__["_imaplib_c_starttls"] = True
         try:
             return std_starttls(self, *args, **kwargs)
@@ -181,6 +187,7 @@ def build(std: ModuleType, ext: ModuleType) -> dict[str, type]:
     IMAP4.starttls = ext._guard(_checked_starttls(std.IMAP4.starttls))
     IMAP4.fetch_stream = _fetch_stream.fetch_stream
     IMAP4.append_many = _append_many.append_many
+    IMAP4.compress = ext._guard(_compress.compress)
     IMAP4.deadline = None  # seconds a command may take in all (the engine enforces it)
 
     for name in ("IMAP4_SSL", "IMAP4_stream"):

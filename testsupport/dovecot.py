@@ -26,7 +26,8 @@ The server offers
 * the optional features asked for (``features``, default all) that the
   installed Dovecot accepts: ``cram-md5`` (``AUTH=CRAM-MD5``), ``quota``
   (``GETQUOTAROOT``), ``no-auth-delay`` (no delay or penalty after a failed
-  login); ``Dovecot.features`` says which are on,
+  login), ``compress`` (COMPRESS=DEFLATE: the imap_zlib plugin in 2.3, built
+  into 2.4, where it is on in any case); ``Dovecot.features`` says which are on,
 * :meth:`Dovecot.stream_command`, a shell command line for
   ``imaplib.IMAP4_stream`` that runs Dovecot's ``imap`` binary
   preauthenticated as a given user,
@@ -151,7 +152,7 @@ class User:
 
 
 # Optional parts of the configuration; Dovecot.features says which are on.
-OPTIONAL_FEATURES = ("quota", "cram-md5", "no-auth-delay")
+OPTIONAL_FEATURES = ("quota", "cram-md5", "no-auth-delay", "compress")
 
 
 class Dovecot:
@@ -280,18 +281,28 @@ class Dovecot:
             # the auth process cannot use a mode-0 penalty socket.
             add("auth_failure_delay = 0")
             anvil.append("  unix_listener anvil-auth-penalty {\n    mode = 0\n  }")
+        # One `protocol imap` block: a second one's $mail_plugins would not
+        # see the first's plugins.
+        imap_plugins: list[str] = []
         if "quota" in features:
+            imap_plugins.append("imap_quota")
             if self.is_24:
                 add("mail_plugins {\n  quota = yes\n}")
-                add("protocol imap {\n  mail_plugins {\n    imap_quota = yes\n  }\n}")
                 add('quota "User quota" {\n  driver = count\n  storage_size = 1G\n}')
             else:
                 add("mail_plugins = $mail_plugins quota")
-                add("protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}")
                 add(
                     "plugin {\n  quota = count:User quota\n  quota_vsizes = yes\n"
                     "  quota_rule = *:storage=1G\n}"
                 )
+        if "compress" in features and not self.is_24:
+            # COMPRESS=DEFLATE (RFC 4978): a plugin in 2.3, built into 2.4's imap.
+            imap_plugins.append("imap_zlib")
+        if imap_plugins and self.is_24:
+            on = "".join(f"    {name} = yes\n" for name in imap_plugins)
+            add("protocol imap {\n  mail_plugins {\n" + on + "  }\n}")
+        elif imap_plugins:
+            add("protocol imap {\n  mail_plugins = $mail_plugins " + " ".join(imap_plugins) + "\n}")
         if not self.is_root:
             anvil.append("  chroot =")
         if anvil:
