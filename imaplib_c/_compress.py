@@ -7,9 +7,10 @@ as imaplib's ``starttls`` replaces them with an SSL socket; the engine notices
 the new socket and reads through it, in fast mode too (``recv_into``).  Every
 byte the engine, imaplib, the debug log and IDLE see is plaintext.
 
-The engine refuses bytes it had already read past the tagged OK (they were
-read before the switch and cannot be fed to the inflater); a corrupt deflate
-stream raises ``IMAP4.abort`` (imaplib would let an ``OSError`` through).
+A server may compress right after its OK (RFC 4978): what the engine had
+already read past the tagged OK is handed to the inflater first.  A corrupt
+deflate stream raises ``IMAP4.abort`` (imaplib would let an ``OSError``
+through).
 """
 
 from __future__ import annotations
@@ -27,9 +28,6 @@ from ._capabilities import offered
 _WBITS = -15
 # Compressed bytes read per recv on the wrapped socket.
 _RAW_CHUNK = 64 << 10
-# The flag imaplib_c/_classes.py sets for STARTTLS; its str value names the
-# command in the engine's error for bytes read past the OK.
-_SWITCH_FLAG = "_imaplib_c_starttls"
 _STATES = ("AUTH", "SELECTED")
 
 
@@ -68,8 +66,10 @@ class DeflateSocket:
         sock: Any,
         level: int = zlib.Z_DEFAULT_COMPRESSION,
         error: Callable[[str], Exception] = CompressError,
+        received: bytes = b"",
     ) -> None:
         self._sock = sock
+        self._received = received  # compressed bytes read before the switch
         self._error = error  # compress() gives IMAP4.abort: imaplib lets OSError through
         self._failed: str | None = None
         self._deflater = zlib.compressobj(level, zlib.DEFLATED, _WBITS)
@@ -113,7 +113,7 @@ class DeflateSocket:
                     return out
                 if self._inflater.unconsumed_tail:
                     continue
-            data = self._sock.recv(_RAW_CHUNK)
+            data, self._received = self._received or self._sock.recv(_RAW_CHUNK), b""
             if not data:
                 return b""
             self.bytes_in += len(data)
@@ -243,14 +243,11 @@ def compress(self: Any) -> tuple[str, list[Any]]:
         raise self.error("COMPRESS requires a socket connection")
     if not offered(self, "COMPRESS=DEFLATE"):  # Dovecot offers it after LOGIN
         raise self.error("COMPRESS=DEFLATE not supported by server")
-    # The engine checks at the tagged OK that nothing was read past it.
-    self.__dict__[_SWITCH_FLAG] = "COMPRESS"
-    try:
-        with _commands_entry(_stdlib.Commands):
-            typ, dat = self._simple_command("COMPRESS", "DEFLATE")
-    finally:
-        self.__dict__.pop(_SWITCH_FLAG, None)
+    with _commands_entry(_stdlib.Commands):
+        typ, dat = self._simple_command("COMPRESS", "DEFLATE")
     if typ != "OK":
         raise self.error(f"COMPRESS command error: {typ} {dat!r}")
-    _install(self, DeflateSocket(self.sock, error=self.abort))
+    # Bytes read past the OK are the start of the compressed stream.
+    received = self._imaplib_c_take_buffered()
+    _install(self, DeflateSocket(self.sock, error=self.abort, received=received))
     return typ, dat

@@ -192,6 +192,13 @@ imap4_shutdown(PyObject *self, PyObject *Py_UNUSED(ignored))
     return call_super(self, st->s_shutdown, NULL, 0);
 }
 
+/* compress() hands what the engine read past the OK to the inflater. */
+static PyObject *
+imap4_take_buffered(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return reader_take_buffered((IMAP4Object *)self);
+}
+
 /* copy.copy(m) and copy.deepcopy(m) work as on imaplib's plain Python
  * object: the state is the instance __dict__ (the engine's buffer is not
  * copied; a copy reads from the shared socket like imaplib's copies share
@@ -217,6 +224,8 @@ static PyMethodDef imap4_methods[] = {
     {"shutdown", imap4_shutdown, METH_NOARGS,
      "shutdown(self)\n--\n\nClose I/O established in \"open\"."},
     {"__getstate__", imap4_getstate, METH_NOARGS, NULL},
+    {"_imaplib_c_take_buffered", imap4_take_buffered, METH_NOARGS,
+     "The bytes received past the last response, taken out of the engine's buffer."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -56,36 +56,19 @@ starttls_check(engine *e, PyObject *result)
 {
     IMAP4Object *io = e->self;
     size_t n = imapc_rbuf_avail(&io->fr.rb);
-    PyObject *label = NULL;
     int ok;
     e->starttls = 0;
-    /* The flag's value names the command when it is a str (COMPRESS). */
-    if (io->dict != NULL) {
-        if (dict_get_ref(io->dict, e->st->s_starttls_flag, &label) < 0)
-            PyErr_Clear();
-        if (PyDict_DelItem(io->dict, e->st->s_starttls_flag) < 0)
-            PyErr_Clear();
-    }
-    if (n == 0 || !PyTuple_Check(result) || PyTuple_GET_SIZE(result) < 1) {
-        Py_XDECREF(label);
+    if (io->dict != NULL && PyDict_DelItem(io->dict, e->st->s_starttls_flag) < 0)
+        PyErr_Clear();
+    if (n == 0 || !PyTuple_Check(result) || PyTuple_GET_SIZE(result) < 1)
         return 0;
-    }
     ok = PyObject_RichCompareBool(PyTuple_GET_ITEM(result, 0), e->st->s_OK, Py_EQ);
-    if (ok <= 0) {
-        Py_XDECREF(label);
+    if (ok <= 0)
         return ok;
-    }
     reader_request_reset(io);
-    if (label != NULL && PyUnicode_Check(label))
-        raise_kindf((PyObject *)io, e->st->s_abort,
-                    "%U: %zu uncompressed bytes followed the server's OK "
-                    "(they were read before the switch)",
-                    label, n);
-    else
-        raise_kindf((PyObject *)io, e->st->s_abort,
-                    "STARTTLS: %zu bytes of plaintext followed the server's OK (response injection?)",
-                    n);
-    Py_XDECREF(label);
+    raise_kindf((PyObject *)io, e->st->s_abort,
+                "STARTTLS: %zu bytes of plaintext followed the server's OK (response injection?)",
+                n);
     return -1;
 }
 

@@ -97,6 +97,25 @@ reader_release(IMAP4Object *self)
         busy_try_reset(self);
 }
 
+/* COMPRESS: the bytes received past the last response, handed over (and
+ * dropped here) so that the layer that now owns the stream -- the
+ * inflater -- reads them first: a server may compress right after its OK
+ * (RFC 4978).  A new reference; b"" when nothing is buffered. */
+PyObject *
+reader_take_buffered(IMAP4Object *self)
+{
+    PyObject *out;
+    if (reader_acquire(self) < 0)
+        return NULL;
+    log_settle(self);
+    out = PyBytes_FromStringAndSize((const char *)imapc_rbuf_peek(&self->fr.rb),
+                                    (Py_ssize_t)imapc_rbuf_avail(&self->fr.rb));
+    if (out != NULL)
+        imapc_rbuf_clear(&self->fr.rb);
+    reader_release(self);
+    return out;
+}
+
 /* Refuse to read from a broken connection; 0 when reading is allowed. */
 int
 reader_check(IMAP4Object *self, modstate *st)

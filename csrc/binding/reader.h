@@ -27,6 +27,8 @@ void reader_request_reset(IMAP4Object *self);
 /* The reader lock: held while C code points into the buffer. */
 int reader_acquire(IMAP4Object *self);
 void reader_release(IMAP4Object *self);
+/* COMPRESS: take the bytes buffered past the last response (new ref). */
+PyObject *reader_take_buffered(IMAP4Object *self);
 /* Refuse to read from a broken connection (0: reading is allowed). */
 int reader_check(IMAP4Object *self, modstate *st);
 /* The pending exception leaves a response half-read: break the connection. */
