@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from . import _backup
 from ._backup import BackupError, Progress, Stats
 from ._backup_store import FORMATS, StoreError
+from ._capabilities import offered
 
 PROG = "python -m imaplib_c"
 
@@ -215,10 +216,7 @@ def maybe_compress(imap: Any, mode: str, say: TextIO | None) -> bool:
         if mode == "yes" and compress is None and say:
             say.write(f"{PROG}: note: this imaplib_c has no compress(); not compressing\n")
         return False
-    typ, data = imap.capability()  # the capabilities after login may differ
-    if typ == "OK" and data and isinstance(data[-1], bytes):
-        imap.capabilities = tuple(data[-1].decode().upper().split())
-    if "COMPRESS=DEFLATE" not in imap.capabilities:
+    if not offered(imap, "COMPRESS=DEFLATE"):  # asks again after login if need be
         if mode == "yes" and say:
             say.write(f"{PROG}: note: the server does not offer COMPRESS=DEFLATE\n")
         return False
@@ -298,7 +296,7 @@ def _work(command: str, args: argparse.Namespace) -> None:
     imap = connect(args)
     try:
         login(imap, args)
-        maybe_compress(imap, args.compress, None if args.quiet else sys.stderr)
+        compressed = maybe_compress(imap, args.compress, None if args.quiet else sys.stderr)
         progress = TerminalProgress(command, sys.stderr, args.quiet)
         if command == "backup":
             _backup.backup(
@@ -306,6 +304,12 @@ def _work(command: str, args: argparse.Namespace) -> None:
             )
         else:
             _backup.restore(imap, args.source, mailboxes=args.mailbox, progress=progress)
+        if compressed and not args.quiet:
+            sock = imap.sock
+            sys.stderr.write(
+                f"{command}: COMPRESS=DEFLATE: {_mb(sock.bytes_in)} received, "
+                f"{_mb(sock.bytes_out)} sent on the wire\n"
+            )
     finally:
         try:
             imap.logout()

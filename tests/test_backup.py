@@ -160,9 +160,11 @@ class _FakeImap:
     def getpeername(self) -> tuple[str, int]:
         return (self.peer, 993)
 
-    def capability(self) -> tuple[str, list[bytes]]:
+    state = "AUTH"
+
+    def _get_capabilities(self) -> None:  # imaplib's: CAPABILITY, then the attribute
         self.calls.append("CAPABILITY")
-        return "OK", [" ".join(self.capabilities).encode()]
+        self.capabilities = tuple(self.capabilities)
 
 
 @pytest.mark.parametrize(

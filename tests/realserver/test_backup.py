@@ -290,3 +290,18 @@ def test_unknown_mailbox_and_a_failing_one(dovecot: Dovecot, tmp_path: Path) -> 
         _backup.backup(conn, dest)
     assert len(_backup_view(Path(dest), "Other")) == 3  # the other one was backed up
     conn.logout()
+
+
+def test_compressed_backup_is_the_same_copy(dovecot: Dovecot, tmp_path: Path) -> None:
+    if "compress" not in dovecot.features:
+        pytest.skip("this Dovecot does not offer COMPRESS")
+    user = dovecot.add_user(messages=_messages(60))
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    for dest, mode in ((plain, "no"), (packed, "yes")):
+        r = _cli(dovecot, user, "backup", *_tls(dovecot), "--dest", str(dest), "--compress", mode)
+        assert r.returncode == 0, r.stderr
+        assert ("COMPRESS=DEFLATE:" in r.stderr) is (mode == "yes"), r.stderr
+    assert _backup_view(packed) == _backup_view(plain)
+    conn = _session(dovecot, user)
+    assert _backup_view(packed) == _server_view(conn)
+    conn.logout()
