@@ -62,6 +62,15 @@ def _vary_flags(conn: Any, mailbox: str = "INBOX") -> None:
     conn.close()
 
 
+# Keywords Dovecot 2.4 sets by itself once it has parsed a message (attachment
+# detection): a restored copy gets them from the server, not from the backup.
+SERVER_KEYWORDS = frozenset({"$HasAttachment", "$HasNoAttachment"})
+
+
+def _flags(flags: list[str]) -> list[str]:
+    return sorted(f for f in flags if f not in SERVER_KEYWORDS)
+
+
 def _server_view(conn: Any, mailbox: str = "INBOX") -> dict[int, tuple]:
     """uid -> (flags, INTERNALDATE, bytes) as the server has them."""
     conn.select(_backup.quote(mailbox), readonly=True)
@@ -69,7 +78,7 @@ def _server_view(conn: Any, mailbox: str = "INBOX") -> dict[int, tuple]:
     conn.close()
     out = {}
     for m in _backup.messages_of(data):
-        out[m.uid] = (sorted(m.flags), m.internaldate, m.data)
+        out[m.uid] = (_flags(m.flags), m.internaldate, m.data)
     return out
 
 
@@ -78,7 +87,7 @@ def _backup_view(dest: Path, mailbox: str = "INBOX") -> dict[int, tuple]:
     out: dict[int, tuple] = {}
     for m in read_messages(state, state.mailboxes[mailbox]):
         assert m.uid not in out, f"duplicate UID {m.uid}"
-        out[m.uid] = (sorted(m.flags), m.internaldate, m.data)
+        out[m.uid] = (_flags(m.flags), m.internaldate, m.data)
     return out
 
 
