@@ -33,6 +33,7 @@ from ._backup_store import (
     read_messages,
     uids_to_text,
 )
+from ._backup_thread import BackgroundWriter
 
 FETCH_PARTS = "(UID FLAGS INTERNALDATE BODY.PEEK[])"
 
@@ -235,7 +236,7 @@ class _Run:
         if uidnext and mbox.uidnext == uidnext:
             self.progress.mailbox(name, 0)
             return  # nothing new since a complete run: not even a SEARCH
-        writer = open_writer(self.state, mbox)
+        writer = BackgroundWriter(open_writer(self.state, mbox))  # disk and network overlap
         try:
             self._fetch(mbox, writer, wanted_set(mbox.uids, uidnext))
         finally:
@@ -263,6 +264,7 @@ class _Run:
                 self.state.save()
                 since = 0
             if self.pause_after and self.stats.messages == self.pause_after:
+                writer.flush()  # the test kills a run whose files are written
                 sys.stderr.write("backup: paused\n")
                 sys.stderr.flush()
                 time.sleep(3600)

@@ -287,6 +287,9 @@ class Writer:
     def sync(self, mbox: MailboxState) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def flush(self) -> None:
+        """Wait until what was added is written (it is, here)."""
+
     def close(self) -> None:
         pass
 
