@@ -75,12 +75,15 @@ def check_imports() -> list[str]:
 def check_cli() -> list[str]:
     problems = []
     runs = {
-        "--version": "(C engine;",
-        "--help": "usage:",
+        ("--version",): "(C engine;",
+        ("--help",): "usage:",
+        ("backup", "--help"): "--compress",  # the commands installed with the package
+        ("restore", "--help"): "--source",
     }
-    for arg, want in runs.items():
+    for args, want in runs.items():
+        arg = " ".join(args)
         out = subprocess.run(
-            [sys.executable, "-I", "-m", "imaplib_c", arg],
+            [sys.executable, "-I", "-m", "imaplib_c", *args],
             capture_output=True,
             text=True,
             timeout=60,
