@@ -16,13 +16,11 @@ through).
 from __future__ import annotations
 
 import io
-import threading
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Callable
 
 from ._capabilities import offered
+from ._temporary_command import temporary_command
 
 # Raw deflate, no zlib header (RFC 4978 section 4).
 _WBITS = -15
@@ -196,34 +194,6 @@ def _install(imap: Any, sock: DeflateSocket) -> None:
     setattr(imap, attr, sock.makefile("rb"))
 
 
-# imaplib has no COMPRESS entry in Commands, and tools test for what is there
-# (the interpreter's dict, shared with plain imaplib users): the entry exists
-# only while a COMPRESS command is being sent, on any connection (as for IDLE
-# before 3.14).  Counted, so that one connection's end does not remove it
-# from under another's.
-_entry_lock = threading.Lock()
-_entry_users = 0
-_entry_added = False
-
-
-@contextmanager
-def _commands_entry(commands: dict[str, tuple[str, ...]]) -> Iterator[None]:
-    global _entry_users, _entry_added
-    with _entry_lock:
-        if _entry_users == 0 and "COMPRESS" not in commands:
-            commands["COMPRESS"] = _STATES
-            _entry_added = True
-        _entry_users += 1
-    try:
-        yield
-    finally:
-        with _entry_lock:
-            _entry_users -= 1
-            if _entry_users == 0 and _entry_added:
-                commands.pop("COMPRESS", None)
-                _entry_added = False
-
-
 def compress(self: Any) -> tuple[str, list[Any]]:
     """Turn on COMPRESS=DEFLATE (RFC 4978) for the rest of the connection.
 
@@ -243,7 +213,7 @@ def compress(self: Any) -> tuple[str, list[Any]]:
         raise self.error("COMPRESS requires a socket connection")
     if not offered(self, "COMPRESS=DEFLATE"):  # Dovecot offers it after LOGIN
         raise self.error("COMPRESS=DEFLATE not supported by server")
-    with _commands_entry(_stdlib.Commands):
+    with temporary_command(_stdlib.Commands, "COMPRESS", _STATES):
         typ, dat = self._simple_command("COMPRESS", "DEFLATE")
     if typ != "OK":
         raise self.error(f"COMPRESS command error: {typ} {dat!r}")

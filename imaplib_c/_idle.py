@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._temporary_command import temporary_command
+
 if TYPE_CHECKING:
     # Only for type checkers (which always have typing_extensions): the
     # package must import with the standard library alone (issue 9).
@@ -190,19 +192,12 @@ def _send_idle(imap: Any) -> bytes:
     """``imap._command('IDLE')``, with 3.14's state rule where ``Commands`` lacks IDLE.
 
     Before 3.14 ``Commands`` has no IDLE entry, and tools test for that, so
-    the entry exists only while the command is being sent.
+    the entry exists only while the command is being sent (_temporary_command.py).
     """
     from . import _stdlib
 
-    Commands = _stdlib.Commands
-
-    if "IDLE" in Commands:
+    with temporary_command(_stdlib.Commands, "IDLE", _IDLE_STATES):
         return imap._command("IDLE")
-    Commands["IDLE"] = _IDLE_STATES
-    try:
-        return imap._command("IDLE")
-    finally:
-        Commands.pop("IDLE", None)
 
 
 def idle(self: Any, duration: float | None = None) -> Idler:

@@ -580,18 +580,3 @@ def test_send_is_deflated_and_flushed() -> None:
     assert got == b"A1 NOOP\r\nA2 NOOP\r\n"
     sock.close()
     peer.close()
-
-
-def test_commands_entry_is_shared_between_connections(target: Any) -> None:
-    from imaplib_c import _compress
-
-    commands: dict[str, tuple[str, ...]] = {}
-    with _compress._commands_entry(commands):
-        with _compress._commands_entry(commands):
-            assert commands == {"COMPRESS": ("AUTH", "SELECTED")}
-        assert "COMPRESS" in commands  # the other connection still sends
-    assert commands == {}
-    commands["COMPRESS"] = ("AUTH",)  # a program's own entry stays
-    with _compress._commands_entry(commands):
-        pass
-    assert commands == {"COMPRESS": ("AUTH",)}
