@@ -197,7 +197,8 @@ def _send_idle(imap: Any) -> bytes:
     from . import _stdlib
 
     with temporary_command(_stdlib.Commands, "IDLE", _IDLE_STATES):
-        return imap._command("IDLE")
+        tag: bytes = imap._command("IDLE")
+    return tag
 
 
 def idle(self: Any, duration: float | None = None) -> Idler:
