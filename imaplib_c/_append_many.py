@@ -21,34 +21,17 @@ between imaplib releases).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from imaplib_c._capabilities import offered
+from imaplib_c._instance_attr import instead
 
 #: The largest literal LITERAL- (RFC 7888) lets a client send without waiting.
 LITERAL_MINUS_MAX = 4096
 
 Result = tuple[str, list[Any]]
-_NONE = object()
-
-
-@contextmanager
-def _instead(imap: Any, name: str, value: Any) -> Iterator[None]:
-    """imap.<name> is `value` for a moment; an override of the instance's own
-    (imap.send = f) is put back afterwards, not deleted."""
-    own = vars(imap)
-    saved = own.get(name, _NONE)
-    setattr(imap, name, value)
-    try:
-        yield
-    finally:
-        if saved is _NONE:
-            delattr(imap, name)
-        else:
-            setattr(imap, name, saved)
 
 
 @dataclass
@@ -68,7 +51,7 @@ def _prepared(imap: Any, mailbox: Any, flags: Any, date_time: Any, message: Any)
         caught.append((name, args))
         return ("OK", [None])
 
-    with _instead(imap, "_simple_command", catch):
+    with instead(imap, "_simple_command", catch):
         imap.append(mailbox, flags, date_time, message)
     literal = imap.literal
     imap.literal = None
@@ -80,7 +63,7 @@ def _command_line(imap: Any, msg: _Message) -> tuple[bytes, bytes]:
     """(tag, line): _command() builds, checks, logs and registers the command line
     as this imaplib does; only its send is caught, so that a literal can follow."""
     sent: list[bytes] = []
-    with _instead(imap, "send", sent.append):
+    with instead(imap, "send", sent.append):
         tag = imap._command(msg.name, *msg.args)
     return tag, b"".join(sent)[:-2]
 

@@ -34,6 +34,7 @@ from ._backup_store import (
     uids_to_text,
 )
 from ._backup_thread import BackgroundWriter
+from ._instance_attr import instead
 
 FETCH_PARTS = "(UID FLAGS INTERNALDATE BODY.PEEK[])"
 
@@ -272,7 +273,6 @@ class _Run:
 
     def _counted(self, items: Iterator[Any]) -> Iterator[Any]:
         """Count the UID FETCH commands fetch_stream sends (for the figures and tests)."""
-        own = vars(self.imap).get("_command")
         real = self.imap._command
 
         def command(name: str, *args: Any) -> Any:
@@ -280,14 +280,8 @@ class _Run:
                 self.stats.fetch_commands += 1
             return real(name, *args)
 
-        self.imap._command = command
-        try:
+        with instead(self.imap, "_command", command):
             yield from items
-        finally:
-            if own is None:
-                del self.imap._command
-            else:
-                self.imap._command = own
 
 
 def _count(uid_set: str) -> int:

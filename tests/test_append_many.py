@@ -28,6 +28,21 @@ def connect(target: Any, box: Mailbox) -> Any:
 
 
 @pytest.fixture
+def session(target: Any) -> Iterator[Any]:
+    """Opens a connection to a MailboxServer over a given Mailbox; all are shut
+    down at the end of the test."""
+    opened: list[Any] = []
+
+    def open_box(box: Mailbox) -> Any:
+        opened.append(connect(target, box))
+        return opened[-1]
+
+    yield open_box
+    for m in opened:
+        m.shutdown()
+
+
+@pytest.fixture
 def plus() -> Mailbox:
     return Mailbox(literal_plus=True)
 
@@ -64,14 +79,11 @@ def test_same_results_as_append_one_by_one(target: Any) -> None:
         mb.shutdown()
 
 
-def test_without_literal_plus_one_by_one(target: Any) -> None:
+def test_without_literal_plus_one_by_one(session: Any) -> None:
     box = Mailbox()
-    m = connect(target, box)
-    try:
-        assert m.append_many("INBOX", MESSAGES[:6]) == [ok(i) for i in range(1, 7)]
-        assert box.continuations == 6 and box.max_in_flight == 1
-    finally:
-        m.shutdown()
+    m = session(box)
+    assert m.append_many("INBOX", MESSAGES[:6]) == [ok(i) for i in range(1, 7)]
+    assert box.continuations == 6 and box.max_in_flight == 1
 
 
 def test_refused_message_does_not_lose_the_others(imap: Any, plus: Mailbox) -> None:
@@ -118,43 +130,34 @@ def batch_ok(first: int, last: int) -> tuple[str, list[bytes]]:
     return ("OK", [b"[APPENDUID 1 %d:%d] APPEND done" % (first, last)])
 
 
-def test_multiappend_without_literal_plus(target: Any) -> None:
+def test_multiappend_without_literal_plus(session: Any) -> None:
     box = Mailbox(multiappend=True)
-    m = connect(target, box)
-    try:
-        results = m.append_many("INBOX", MESSAGES[:10], "(\\Seen)", window=4)
-        assert results == [batch_ok(1, 4)] * 4 + [batch_ok(5, 8)] * 4 + [batch_ok(9, 10)] * 2
-        assert box.messages_per_append == [4, 4, 2]
-        assert box.continuations == 10  # one round trip per message, not two
-        assert box.appended == STORED[:10]
-        # the mailbox is named once; every message carries its flags
-        assert box.append_lines[0].split(b" ", 1)[1] == b"APPEND INBOX (\\Seen) {%d}" % len(STORED[0])
-        assert box.append_lines[1] == b" (\\Seen) {%d}" % len(STORED[1])
-        assert m.noop()[0] == "OK"
-    finally:
-        m.shutdown()
+    m = session(box)
+    results = m.append_many("INBOX", MESSAGES[:10], "(\\Seen)", window=4)
+    assert results == [batch_ok(1, 4)] * 4 + [batch_ok(5, 8)] * 4 + [batch_ok(9, 10)] * 2
+    assert box.messages_per_append == [4, 4, 2]
+    assert box.continuations == 10  # one round trip per message, not two
+    assert box.appended == STORED[:10]
+    # the mailbox is named once; every message carries its flags
+    assert box.append_lines[0].split(b" ", 1)[1] == b"APPEND INBOX (\\Seen) {%d}" % len(STORED[0])
+    assert box.append_lines[1] == b" (\\Seen) {%d}" % len(STORED[1])
+    assert m.noop()[0] == "OK"
 
 
-def test_multiappend_with_literal_plus_when_asked(target: Any) -> None:
+def test_multiappend_with_literal_plus_when_asked(session: Any) -> None:
     box = Mailbox(multiappend=True, literal_plus=True)
-    m = connect(target, box)
-    try:
-        results = m.append_many("INBOX", MESSAGES[:6], window=3, multiappend=True)
-        assert results == [batch_ok(1, 3)] * 3 + [batch_ok(4, 6)] * 3
-        assert box.continuations == 0 and box.messages_per_append == [3, 3]
-        assert box.appended == STORED[:6]
-    finally:
-        m.shutdown()
+    m = session(box)
+    results = m.append_many("INBOX", MESSAGES[:6], window=3, multiappend=True)
+    assert results == [batch_ok(1, 3)] * 3 + [batch_ok(4, 6)] * 3
+    assert box.continuations == 0 and box.messages_per_append == [3, 3]
+    assert box.appended == STORED[:6]
 
 
-def test_literal_plus_preferred_over_multiappend(target: Any) -> None:
+def test_literal_plus_preferred_over_multiappend(session: Any) -> None:
     box = Mailbox(multiappend=True, literal_plus=True)
-    m = connect(target, box)
-    try:
-        assert m.append_many("INBOX", MESSAGES[:5]) == [ok(i) for i in range(1, 6)]
-        assert box.messages_per_append == [1] * 5
-    finally:
-        m.shutdown()
+    m = session(box)
+    assert m.append_many("INBOX", MESSAGES[:5]) == [ok(i) for i in range(1, 6)]
+    assert box.messages_per_append == [1] * 5
 
 
 @pytest.mark.parametrize("literal_plus", [False, True])
@@ -179,26 +182,20 @@ def test_multiappend_asked_but_not_offered(imap: Any, plus: Mailbox) -> None:
     assert plus.appended == []
 
 
-def test_multiappend_refused_by_caller(target: Any) -> None:
+def test_multiappend_refused_by_caller(session: Any) -> None:
     box = Mailbox(multiappend=True)
-    m = connect(target, box)
-    try:
-        assert m.append_many("INBOX", MESSAGES[:3], multiappend=False) == [ok(i) for i in range(1, 4)]
-        assert box.messages_per_append == [1, 1, 1]
-    finally:
-        m.shutdown()
+    m = session(box)
+    assert m.append_many("INBOX", MESSAGES[:3], multiappend=False) == [ok(i) for i in range(1, 4)]
+    assert box.messages_per_append == [1, 1, 1]
 
 
-def test_multiappend_bad_argument_sends_what_came_before(target: Any) -> None:
+def test_multiappend_bad_argument_sends_what_came_before(session: Any) -> None:
     box = Mailbox(multiappend=True)
-    m = connect(target, box)
-    try:
-        with pytest.raises(TypeError):
-            m.append_many("INBOX", [*MESSAGES[:3], 42], window=8)
-        assert box.appended == STORED[:3]
-        assert m.noop()[0] == "OK"
-    finally:
-        m.shutdown()
+    m = session(box)
+    with pytest.raises(TypeError):
+        m.append_many("INBOX", [*MESSAGES[:3], 42], window=8)
+    assert box.appended == STORED[:3]
+    assert m.noop()[0] == "OK"
 
 
 @pytest.mark.parametrize("multiappend", [False, True])

@@ -429,6 +429,20 @@ def test_corrupt_stream_aborts(serve: Any, target: Any) -> None:
         imap.noop()
 
 
+def _compress_then_logout(p: Peer) -> None:
+    p.hello()
+    p.compress_ok()
+    p.logout()
+
+
+@pytest.fixture
+def compressed(serve: Any) -> Any:
+    """A session that has turned COMPRESS on; the server then expects LOGOUT."""
+    imap = serve(_compress_then_logout)
+    imap.compress()
+    return imap
+
+
 def test_not_offered(serve: Any, target: Any) -> None:
     def play(p: Peer) -> None:
         p.hello(caps=b"* CAPABILITY IMAP4rev1")
@@ -442,27 +456,15 @@ def test_not_offered(serve: Any, target: Any) -> None:
     imap.logout()
 
 
-def test_second_compress_refused(serve: Any, target: Any) -> None:
-    def play(p: Peer) -> None:
-        p.hello()
-        p.compress_ok()
-        p.logout()
-
-    imap = serve(play)
-    imap.compress()
+def test_second_compress_refused(compressed: Any, target: Any) -> None:
+    imap = compressed
     with pytest.raises(target.IMAP4.error, match="already active"):
         imap.compress()
     imap.logout()
 
 
-def test_starttls_after_compress_refused(serve: Any, target: Any) -> None:
-    def play(p: Peer) -> None:
-        p.hello()
-        p.compress_ok()
-        p.logout()
-
-    imap = serve(play)
-    imap.compress()
+def test_starttls_after_compress_refused(compressed: Any, target: Any) -> None:
+    imap = compressed
     with pytest.raises(target.IMAP4.error, match="STARTTLS after COMPRESS"):
         imap.starttls()
     imap.logout()  # nothing was sent: the next command is LOGOUT
@@ -511,14 +513,8 @@ def test_compressed_bytes_right_after_the_ok(serve: Any) -> None:
     imap.logout()
 
 
-def test_logout_closes_the_socket(serve: Any) -> None:
-    def play(p: Peer) -> None:
-        p.hello()
-        p.compress_ok()
-        p.logout()
-
-    imap = serve(play)
-    imap.compress()
+def test_logout_closes_the_socket(compressed: Any) -> None:
+    imap = compressed
     raw = imap.sock.raw
     imap.logout()
     assert raw.fileno() == -1

@@ -111,12 +111,6 @@ line_error(engine *e, const imapc_event *ev)
     return -1;
 }
 
-static int
-log_line_in(engine *e, const unsigned char *p, size_t len, double secs)
-{
-    return log_line(e, '<', p, len, secs);
-}
-
 /* A line from the receive buffer, under the reader lock, which stays held
  * while the line is a span (l->in_buf): until line_done/line_own. */
 static int
@@ -154,7 +148,8 @@ line_from_buffer(engine *e, line_t *l, imapc_event *ev, unsigned flags)
     }
     /* Stamped with the time its bytes arrived: one clock read per recv,
      * not one per line. */
-    if ((l->in_buf ? log_line_span : log_line_in)(e, l->p, l->len, e->self->rsecs) < 0) {
+    if ((l->in_buf ? log_line_span(e, l->p, l->len, e->self->rsecs)
+                   : log_line(e, '<', l->p, l->len, e->self->rsecs)) < 0) {
         line_done(e, l);
         return -1;
     }
