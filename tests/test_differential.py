@@ -1074,6 +1074,174 @@ SESSIONS: list[Session] = [
             LOGOUT,
         ],
     ),
+    # -- runs: untagged responses already buffered, read back to back --------
+    # (the engine reads them without going round _get_tagged_response's loop;
+    # whatever that loop would have seen between two of them must still count)
+    Session(
+        "run_bye_inside",
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                fetch("1:4", "FLAGS"),
+                send(
+                    b"* 1 FETCH (FLAGS (\\Seen))",
+                    b"* 2 FETCH (FLAGS ())",
+                    b"* BYE [ALERT] going down",
+                    b"* 3 FETCH (FLAGS ())",
+                    b"{tag} OK FETCH done",
+                ),
+                Close(),
+            ]
+        ],
+        [LOGIN, SELECT, "M.fetch('1:4', '(FLAGS)')", "M.response('FETCH')"],
+    ),
+    Session(
+        "run_mixed_types_and_codes",
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                fetch("1:3", "(FLAGS UID)"),
+                send(
+                    b"* 4 EXISTS",
+                    b"* 1 FETCH (FLAGS () UID 7)",
+                    b"* 1 RECENT",
+                    b"* OK [UIDNEXT 9] predicted",
+                    b"* 2 FETCH (FLAGS (\\Seen) UID 8)",
+                    b"* FLAGS (\\Seen \\Draft)",
+                    b"* NO [ALERT] disk almost full",
+                    b"* 3 FETCH (FLAGS () UID 9)",
+                    b"* 5 EXPUNGE",
+                    b"* X-ODD",
+                    b"* 3 FETCH",
+                    b"{tag} OK FETCH done",
+                ),
+                *logout(),
+            ]
+        ],
+        [
+            LOGIN,
+            SELECT,
+            "M.fetch('1:3', '(FLAGS UID)')",
+            "M.response('UIDNEXT')",
+            "M.response('ALERT')",
+            "M.response('X-ODD')",
+            LOGOUT,
+        ],
+    ),
+    Session(
+        "run_literals_between_lines",
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                fetch("1:4", "(UID BODY[])"),
+                send(
+                    b"* 1 FETCH (UID 1 BODY[] {5}\r\nhello)",
+                    b"* 2 FETCH (UID 2)",
+                    b"* 3 FETCH (UID 3 BODY[] {0}\r\n FLAGS ())",
+                    b"* 4 FETCH (UID 4 BODY[HEADER] {4}\r\nab\r\n BODY[TEXT] {2}\r\nxy)",
+                    b"* 5 FETCH (UID 5)",
+                    b"{tag} OK FETCH done",
+                ),
+                *logout(),
+            ]
+        ],
+        [LOGIN, SELECT, "M.fetch('1:4', '(UID BODY[])')", LOGOUT],
+    ),
+    Session(
+        "run_unexpected_line_inside",
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                fetch("1:2", "FLAGS"),
+                send(
+                    b"* 1 FETCH (FLAGS ())",
+                    b"* 2 FETCH (FLAGS ())",
+                    b"?? garbage",
+                    b"{tag} OK done",
+                ),
+                Close(),
+            ]
+        ],
+        [LOGIN, SELECT, "M.fetch('1:2', '(FLAGS)')", "M.response('FETCH')"],
+    ),
+    Session(
+        "run_with_python_in_between",
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                fetch("1:3", "FLAGS"),
+                send(
+                    b"* 1 FETCH (FLAGS ())",
+                    b"* 2 FETCH (FLAGS ())",
+                    b"* 7 EXISTS",
+                    b"* 3 FETCH (FLAGS ())",
+                    b"{tag} OK FETCH done",
+                ),
+                fetch("4", "FLAGS"),
+                send(b"* 4 FETCH (FLAGS ())", b"* 5 FETCH (FLAGS ())", b"{tag} OK FETCH done"),
+                *logout(),
+            ]
+        ],
+        [
+            LOGIN,
+            SELECT,
+            # a list of the user's: its append is Python code, run between lines,
+            # and it files every EXISTS it sees under FETCH too
+            (
+                "M.untagged_responses.__setitem__('FETCH', type('Rec', (list,), {'__module__': 'rec', "
+                "'append': lambda self, x: (list.append(self, x), "
+                "M.untagged_responses.setdefault('SEEN', []).append(len(self)))})())"
+            ),
+            "M.fetch('1:3', '(FLAGS)')",
+            "M.untagged_responses",
+            # an _append_untagged of the instance's: called for each response
+            "setattr(M, '_append_untagged', lambda typ, dat: run.notes.append(f'{typ} {dat!r}'))",
+            "M.fetch('4', '(FLAGS)')",
+            "delattr(M, '_append_untagged')",
+            LOGOUT,
+        ],
+    ),
+    Session(
+        "run_python_completes_the_command",
+        [
+            [
+                *hello(),
+                *login(),
+                *select(),
+                fetch("1:3", "FLAGS"),
+                send(
+                    b"* 1 FETCH (FLAGS ())",
+                    b"* 2 FETCH (FLAGS ())",
+                    b"* 3 FETCH (FLAGS ())",
+                    b"{tag} OK FETCH done",
+                ),
+                Close(),
+            ]
+        ],
+        [
+            LOGIN,
+            SELECT,
+            # Python code run for the second response completes the command:
+            # _get_tagged_response returns right after that response
+            (
+                "M.untagged_responses.__setitem__('FETCH', type('Rec', (list,), {'__module__': 'rec', "
+                "'append': lambda self, x: (list.append(self, x), [M.tagged_commands.__setitem__(k, "
+                "('OK', [b'early'])) for k in list(M.tagged_commands) if len(self) == 2])})())"
+            ),
+            "M.fetch('1:3', '(FLAGS)')",
+            "M.untagged_responses",
+        ],
+    ),
     # -- BYE and protocol violations ------------------------------------------
     Session(
         "bye_mid_command",

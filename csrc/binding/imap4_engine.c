@@ -109,7 +109,11 @@ engine_get_tagged(engine *e, PyObject *tag, int expect_bye, PyObject **out)
     next:
         if (engine_check_bye(e) < 0)
             return -1;
-        r = engine_call_get_response(e, NULL);
+        r = response_run(e); /* the buffered untagged responses, if it can */
+        if (r > 0)
+            continue;
+        if (r == 0)
+            r = engine_call_get_response(e, NULL);
         if (r < 0) {
             /* except self.abort: print the interaction log at debug >= 1 */
             int m = engine_exc_matches(e, e->st->s_abort);

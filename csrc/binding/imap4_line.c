@@ -76,14 +76,22 @@ span_safe(engine *e)
            && PyDict_CheckExact(e->tc);
 }
 
-/* The framer's next event from the receive buffer, receiving as needed. */
-static int
-buffer_event(engine *e, imapc_event *ev, unsigned flags)
+/* The framer's settings from this pass's _MAXLINE and imaplib. */
+static void
+framer_settings(engine *e)
 {
     imapc_framer *fr = &e->self->fr;
     fr->max_line = e->maxline < -1 ? SIZE_MAX - 1 : (size_t)e->maxline;
     fr->long_line = LONG_LINE;
     fr->skip_blank = e->st->skip_blank;
+}
+
+/* The framer's next event from the receive buffer, receiving as needed. */
+static int
+buffer_event(engine *e, imapc_event *ev, unsigned flags)
+{
+    imapc_framer *fr = &e->self->fr;
+    framer_settings(e);
     while (imapc_framer_next(fr, flags, ev) == IMAPC_EV_NEED_MORE)
         if (reader_fill(e->self, e->st) < 0)
             return -1;
@@ -250,4 +258,41 @@ line_next(engine *e, line_t *l, imapc_event *ev, unsigned flags)
         return -1;
     }
     return 0;
+}
+
+int
+line_run_ok(engine *e)
+{
+    int fast;
+    if (OV(e, _get_line) || OV(e, readline))
+        return 0;
+    fast = reader_select(e);
+    if (fast <= 0)
+        return fast;
+    return e->maxline >= 0 && span_safe(e);
+}
+
+int
+line_next_untagged(engine *e, line_t *l, imapc_event *ev)
+{
+    imapc_framer *fr = &e->self->fr;
+    l->obj = NULL;
+    l->is_long = 0;
+    l->in_buf = 0;
+    if (reader_acquire(e->self) < 0)
+        return -1;
+    framer_settings(e);
+    if (imapc_framer_next(fr, IMAPC_NEXT_UNTAGGED, ev) != IMAPC_EV_RESPONSE) {
+        reader_release(e->self); /* nothing was consumed */
+        return 0;
+    }
+    l->in_buf = 1; /* owns the lock from here, as in line_from_buffer */
+    l->p = ev->line;
+    l->len = ev->len;
+    l->gen = fr->rb.gen;
+    if (log_line_span(e, l->p, l->len, e->self->rsecs) < 0) {
+        line_done(e, l);
+        return -1;
+    }
+    return 1;
 }

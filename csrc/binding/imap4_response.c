@@ -736,6 +736,46 @@ response_get(engine *e, PyObject **resp_out)
     return rc;
 }
 
+/* _get_tagged_response's loop calls _get_response once per response and
+ * between two of them looks at tagged_commands and checks for a BYE.  A
+ * run skips that round trip while it would find nothing: the run ends at
+ * the first response that is not untagged or not yet buffered, at a BYE,
+ * and as soon as Python code has run.  Each response is read exactly as
+ * response_get reads it (same handlers, same log, same filing). */
+int
+response_run(engine *e)
+{
+    int n = 0, ok;
+    if (OV(e, _get_response) || MESG_ON(e, 1) || e->tagpre == NULL || e->timeout_sock != NULL
+        || e->idle_capture || e->self->in_response)
+        return 0;
+    ok = line_run_ok(e);
+    if (ok <= 0)
+        return ok;
+    e->self->in_response = 1;
+    while (!e->dirty && e->bye_state == 0 && !e->tag_check) {
+        response r;
+        int rc;
+        r.resp = r.typ = r.dat = NULL;
+        imapc_framer_begin(&e->self->fr, (const unsigned char *)PyBytes_AS_STRING(e->tagpre),
+                           (size_t)PyBytes_GET_SIZE(e->tagpre));
+        rc = line_next_untagged(e, &r.l, &r.ev);
+        if (rc == 1)
+            rc = on_untagged(e, &r);
+        if (rc == 1)
+            rc = finish(e, &r);
+        response_clear(e, &r);
+        if (rc <= 0) {
+            if (rc < 0)
+                n = -1;
+            break;
+        }
+        n++;
+    }
+    e->self->in_response = 0;
+    return n;
+}
+
 /* self._get_response(): 1/0/-1 as response_get, through an override. */
 int
 engine_call_get_response(engine *e, PyObject **resp_out)

@@ -31,6 +31,15 @@ typedef struct {
  * line_take_long) or IMAPC_NEXT_RAW (_get_line: outside the response). */
 int line_next(engine *e, line_t *l, imapc_event *ev, unsigned flags);
 int line_own(engine *e, line_t *l);
+/* May a run of untagged responses be read straight from the receive
+ * buffer (no line hook overridden, the buffer is the reader, spans are
+ * safe)?  1 yes, 0 no, -1 error (a broken connection). */
+int line_run_ok(engine *e);
+/* The first line of an untagged response that is complete in the buffer,
+ * for a run: 1 (a span under the reader lock, logged), 0 when the next
+ * unit is anything else or not complete (nothing consumed, nothing
+ * received), -1 error.  Only after line_run_ok() said yes. */
+int line_next_untagged(engine *e, line_t *l, imapc_event *ev);
 PyObject *line_bytes(engine *e, line_t *l);
 
 /* Let go of a span (the reader lock), leaving its bytes where they are. */
@@ -58,6 +67,10 @@ void line_take_long(engine *e, line_t *l);
 /* One response: 1 (the line in *resp_out if asked), 0 for a
  * continuation, -1 with an exception. */
 int response_get(engine *e, PyObject **resp_out);
+/* The untagged responses already buffered, read one after another as
+ * consecutive _get_response() calls would read them: the number read
+ * (0: none could be), -1 error. */
+int response_run(engine *e);
 /* self._get_response() (through an override): 1 data, 0 none, -1 error */
 int engine_call_get_response(engine *e, PyObject **resp_out);
 /* _get_response()'s result: the line, None for a continuation. */

@@ -256,11 +256,41 @@ no_line(imapc_framer *f, unsigned flags, imapc_event *ev)
     return error(f, flags, avail == 0 ? IMAPC_EV_EOF : IMAPC_EV_UNTERMINATED, ev);
 }
 
+/* IMAPC_NEXT_UNTAGGED: the buffered line is consumed only when it is what
+ * the normal path would frame as an untagged RESPONSE (a complete line,
+ * CRLF-terminated, classified UNTAGGED or STATUS at a response's start). */
+static imapc_ev_kind
+next_untagged(imapc_framer *f, imapc_event *ev)
+{
+    size_t len = 0;
+    const unsigned char *p = imapc_rbuf_peek(&f->rb);
+    imapc_line_status st;
+    if (f->cur.state != IMAPC_FR_RESPONSE || imapc_rbuf_avail(&f->rb) == 0)
+        return f->cur.state == IMAPC_FR_RESPONSE ? IMAPC_EV_NEED_MORE : IMAPC_EV_OTHER;
+    if (p[0] != '*')
+        return IMAPC_EV_OTHER; /* every untagged line starts so: skip the scan */
+    st = imapc_rbuf_find_line(&f->rb, f->max_line, &len);
+    if (st != IMAPC_LINE_FOUND)
+        return st == IMAPC_LINE_NEED_MORE && !f->eof ? IMAPC_EV_NEED_MORE : IMAPC_EV_OTHER;
+    if (len < 2 || p[len - 2] != '\r')
+        return IMAPC_EV_OTHER;
+    event_clear(ev, p, len - 2);
+    ev->kind = IMAPC_EV_RESPONSE;
+    imapc_resp_classify_nolf(p, len - 2, f->cur.tagpre, f->cur.tagpre_len, &ev->resp);
+    if (ev->resp.kind != IMAPC_RESP_UNTAGGED && ev->resp.kind != IMAPC_RESP_STATUS)
+        return IMAPC_EV_OTHER;
+    imapc_rbuf_consume(&f->rb, len); /* p stays valid until a reserve */
+    response_dat(f, p, ev);
+    return ev->kind;
+}
+
 imapc_ev_kind
 imapc_framer_next(imapc_framer *f, unsigned flags, imapc_event *ev)
 {
     size_t len = 0;
     const unsigned char *p;
+    if (flags & IMAPC_NEXT_UNTAGGED)
+        return next_untagged(f, ev);
     if (f->cur.state == IMAPC_FR_LITERAL && !(flags & IMAPC_NEXT_RAW))
         return next_literal(f, ev);
     switch (imapc_rbuf_find_line(&f->rb, f->max_line, &len)) {

@@ -71,6 +71,8 @@ typedef enum {
                                EOF): dropped; `line` is the raw bytes       */
     IMAPC_EV_EOF,           /* the stream ended where a line should begin   */
     IMAPC_EV_LINE,          /* IMAPC_NEXT_RAW: one line, not interpreted     */
+    IMAPC_EV_OTHER,         /* IMAPC_NEXT_UNTAGGED: the next unit is buffered
+                               but is something else; nothing consumed      */
 } imapc_ev_kind;
 
 typedef struct {
@@ -94,6 +96,11 @@ enum {
     IMAPC_NEXT_LONG_OK = 1, /* may return LONG_LINE (a response's first line) */
     IMAPC_NEXT_RAW = 2,     /* one line as imaplib's _get_line reads it, outside
                                the response state, which stays as it was     */
+    IMAPC_NEXT_UNTAGGED = 4, /* only the first line of an untagged response,
+                               complete in the buffer and well formed; for
+                               anything else NEED_MORE or OTHER, with nothing
+                               consumed and the state as it was (a host's
+                               fast path for runs of untagged responses)    */
 };
 
 void imapc_framer_init(imapc_framer *f);

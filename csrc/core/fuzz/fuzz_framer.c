@@ -3,8 +3,9 @@
  *
  * Input: byte 0 picks _MAXLINE, the tag prefix and skip_blank, byte 1 the
  * chunking and how the host feeds the framer (bytes; lines and literals
- * it reads itself, as with an overridden readline/read; or taking long
- * lines out of the buffer), byte 2 a seed and the long-line threshold;
+ * it reads itself, as with an overridden readline/read; taking long
+ * lines out of the buffer; or asking for runs of untagged responses
+ * with IMAPC_NEXT_UNTAGGED first), byte 2 a seed and the long-line threshold;
  * the rest is the server's byte stream.  The stream is framed twice --
  * in the chosen pieces and way, and all at once from bytes -- by the
  * event-log host (tests/event_log.c).  Checked:
@@ -60,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     skip_blank = (data[0] >> 4) & 1;
     s = data + 3;
     len = size - 3;
-    how = (elog_mode)((data[1] >> 3) % 3);
+    how = (elog_mode)((data[1] >> 3) % 4);
     if (how == ELOG_LONG && max < len)
         how = ELOG_BYTES; /* the host would have to check _MAXLINE itself */
 

@@ -404,6 +404,29 @@ long_continue(event_log *el)
     return 1;
 }
 
+/* ELOG_RUN: the fast path's ask; a refusal must leave everything as it
+ * was (checked: nothing consumed, the state unchanged). */
+static int
+run_next(event_log *el, imapc_event *ev)
+{
+    size_t avail = imapc_rbuf_avail(&el->fr.rb);
+    imapc_fr_response before = el->fr.cur;
+    imapc_ev_kind k = imapc_framer_next(&el->fr, IMAPC_NEXT_UNTAGGED, ev);
+    if (k == IMAPC_EV_RESPONSE) {
+        if (ev->resp.kind != IMAPC_RESP_UNTAGGED && ev->resp.kind != IMAPC_RESP_STATUS)
+            fail(el, "IMAPC_NEXT_UNTAGGED took a response of kind %llu (%llu)",
+                 (unsigned long long)ev->resp.kind, 0);
+        return 1;
+    }
+    if (k != IMAPC_EV_OTHER && k != IMAPC_EV_NEED_MORE)
+        fail(el, "IMAPC_NEXT_UNTAGGED returned event %llu (%llu)", (unsigned long long)k, 0);
+    if (imapc_rbuf_avail(&el->fr.rb) != avail || before.state != el->fr.cur.state
+        || before.lit_left != el->fr.cur.lit_left || before.depth != el->fr.cur.depth)
+        fail(el, "IMAPC_NEXT_UNTAGGED refused but consumed %llu of %llu bytes",
+             (unsigned long long)(avail - imapc_rbuf_avail(&el->fr.rb)), (unsigned long long)avail);
+    return 0;
+}
+
 static void
 drain(event_log *el)
 {
@@ -419,6 +442,10 @@ drain(event_log *el)
         if (el->long_active) {
             if (long_continue(el) == 0)
                 return;
+            continue;
+        }
+        if (el->mode == ELOG_RUN && run_next(el, &ev)) {
+            after_event(el, &ev, taken(&ev));
             continue;
         }
         if (imapc_framer_next(&el->fr, flags, &ev) == IMAPC_EV_NEED_MORE)

@@ -41,6 +41,9 @@ typedef enum {
     ELOG_LONG,      /* BYTES, but a first line of long_line bytes or more is
                        taken by the host and finished outside the buffer
                        (imapc_framer_long_line_end), as a long SEARCH line */
+    ELOG_RUN,       /* BYTES, but each response is first asked for with
+                       IMAPC_NEXT_UNTAGGED (the binding's run of buffered
+                       untagged responses), falling back when refused    */
 } elog_mode;
 
 typedef struct {

@@ -163,7 +163,7 @@ same(const dstr *log, const dstr *want)
     return log->len == want->len && (want->len == 0 || memcmp(log->s, want->s, want->len) == 0);
 }
 
-static const char *const mode_names[] = {"bytes", "lines", "long"};
+static const char *const mode_names[] = {"bytes", "lines", "long", "run"};
 
 /* Every split of one transcript, with the host in the current mode. */
 static void
@@ -241,7 +241,7 @@ test_file(const char *path)
         return;
     }
     ok(t.len > 0 && t.expect.len > 0, "%s: %zu stream bytes, expected log present", name, t.len);
-    for (mode = ELOG_BYTES; mode <= ELOG_LONG; mode++) {
+    for (mode = ELOG_BYTES; mode <= ELOG_RUN; mode++) {
         /* A host that takes a long line checks _MAXLINE itself (the
          * binding breaks the connection): only where no line reaches it. */
         if (mode == ELOG_LONG && t.max < t.len)
