@@ -418,18 +418,28 @@ def dropping_mesg() -> Callable[..., None]:
     return _AdapterLikeIMAPClient(logger, {}).debug
 
 
+def _minflt() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 class Timer:
+    """CPU and wall time of the timed phase, and its page faults (each new page
+    of memory the results need is one; see bench/pagecost.py)."""
+
     def __init__(self) -> None:
         self.cpu = self.wall = 0.0
         self._c = self._w = 0.0
+        self.faults = self._f = 0
 
     def start(self) -> None:
+        self._f = _minflt()
         self._c = time.process_time()
         self._w = time.perf_counter()
 
     def stop(self) -> None:
         self.wall = time.perf_counter() - self._w
         self.cpu = time.process_time() - self._c
+        self.faults = _minflt() - self._f
 
 
 def latency_stats(lat: list[float]) -> dict[str, float | int]:
@@ -634,6 +644,7 @@ def _finish(
 ) -> None:
     result["cpu"] = timer.cpu
     result["wall"] = timer.wall
+    result["faults"] = timer.faults
     result["peak_kib"] = max(0, peak - rss0)
     result["mem_method"] = how
     if srv0 and all(x is not None for x in srv0 + srv1):

@@ -41,6 +41,7 @@ if str(REPO) not in sys.path:
 
 from bench import scenarios as sc
 from bench.harness import ReplayServer, bench_dovecot, imaplib_c_importable, run_client
+from bench.pagecost import fresh_page_us
 from testsupport.dovecot import missing_requirements
 
 CLIENTS = ("stdlib", "imaplib_c", "floor", "keepfloor")
@@ -278,6 +279,9 @@ class Results:
             srv = row.med("server_cpu")
             if srv is not None and wall and srv >= 0.9 * wall and s not in PINGPONG:
                 notes.append("server-bound?")
+            faults = row.med("faults")
+            if faults is not None and faults >= 1000:
+                notes.append(f"faults {faults / 1000:.1f}k")
             peak = row.med("peak_kib")
             data = self.data_kib(g, s)
             if s == "large" and peak is not None and data:
@@ -534,7 +538,8 @@ def environment_lines(args: argparse.Namespace, have_c: bool, c_origin: str) -> 
         "peak = median peak-RSS growth of the client during the timed phase",
         "  (VmHWM after - VmRSS before; the peak mark is reset via /proc/self/clear_refs);",
         "x stdlib = stdlib cpu / cpu; /floor = cpu / raw-floor cpu; /keep = cpu / keep-floor cpu;",
-        "wall/floor = wall / raw-floor wall.",
+        "wall/floor = wall / raw-floor wall;",
+        "faults = median page faults of the client in the timed phase (noted from 1,000 up).",
     ]
 
 
@@ -823,6 +828,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     progress = Progress(total, args.quiet)
     results = Results({})
+    page_us_before = fresh_page_us()
     t0 = time.monotonic()
     if groups:
         run_replay(args, groups, scenarios, clients, results, progress)
@@ -838,6 +844,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         c_note = "imaplib_c not run" if have_c else "imaplib_c not importable"
     pre = environment_lines(args, "imaplib_c" in clients, c_origin)
     pre.append(f"total run time {_dur(elapsed)}")
+    pre.append(
+        f"a fresh 4 KiB page costs {page_us_before:.2f} us before the runs and "
+        f"{fresh_page_us():.2f} us after them (bench/pagecost.py)"
+    )
     targets = report(results, pre, c_note, args)
     if args.json:
         payload = {

@@ -47,6 +47,7 @@ def replay() -> Iterator[ReplayServer]:
 def _expect_ok(r: dict[str, Any]) -> None:
     assert r["ok"], r["errors"]
     assert r["cpu"] >= 0 and r["wall"] > 0 and r["peak_kib"] >= 0
+    assert isinstance(r["faults"], int) and r["faults"] >= 0
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
@@ -212,6 +213,7 @@ def test_run_py_command_line(tmp_path: Path) -> None:
     names = {t["name"] for t in payload["targets"]}
     assert "meta: >= 25x faster than stdlib" in names
     assert "large: peak memory <= 1.2x data" in names
+    assert any(line.startswith("a fresh 4 KiB page costs") for line in payload["setup"])
     for row in payload["rows"]:
         assert all(run["ok"] for run in row["runs"]), row
     again = subprocess.run(
