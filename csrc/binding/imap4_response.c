@@ -8,7 +8,9 @@
  * message.  The framer (csrc/core/imapc_framer.h) decides what each line
  * is and whether a literal follows; this file only builds objects, files
  * them where imaplib files them, and traces them at debug 5 (the trace_*
- * functions, a separate step before each handler).
+ * functions, a separate step before each handler).  response_run reads a
+ * run of untagged responses already in the buffer with the same handlers,
+ * for _get_tagged_response's loop.
  */
 #include "response.h"
 
