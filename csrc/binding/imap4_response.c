@@ -384,7 +384,11 @@ on_tagged(engine *e, response *r)
     r->typ = typ_str(e, p + rs->type.off, rs->type.len);
     r->dat = bytes_of(p + rs->text.off, rs->text.len);
     line_done(e, &r->l);
-    val = r->typ && r->dat ? Py_BuildValue("(O[O])", r->typ, r->dat) : NULL;
+    val = r->typ && r->dat ? PyList_New(1) : NULL; /* (typ, [dat]) */
+    if (val != NULL) {
+        PyList_SET_ITEM(val, 0, Py_NewRef(r->dat));
+        Py_SETREF(val, PyTuple_Pack(2, r->typ, val));
+    }
     if (val == NULL || PyObject_SetItem(e->tc, tag, val) < 0) {
         Py_XDECREF(val);
         Py_DECREF(tag);
