@@ -20,7 +20,7 @@ Counts (2026-11-30; this file copied into a checkout of each commit):
              imaplib's cold paths (before issue 8)
     3c129b8  the interpreter's imaplib for them         950      21,650  49,396
     506530c  the framer in the C core                   1,088    22,646  50,400
-    92e76d0  runs of buffered untagged responses;       911      22,204  50,141
+    b1f103e  runs of buffered untagged responses;       911      22,204  50,141
              tagged results built without Py_BuildValue
 """
 
