@@ -38,6 +38,14 @@ def test_corpus(path: Path) -> None:
     harness.run(path.read_bytes())
 
 
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
+def test_corpus_through_get_tagged_response(path: Path) -> None:
+    """The same streams read by _get_tagged_response: runs of untagged responses."""
+    data = path.read_bytes()
+    if len(data) >= 3:
+        harness.run(data[:2] + bytes([data[2] ^ 0x80]) + data[3:])
+
+
 def _mutate(rng: random.Random, data: bytes) -> bytes:
     b = bytearray(data)
     for _ in range(rng.randint(1, 6)):
@@ -73,3 +81,5 @@ def test_harness_sees_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(harness.imaplib_c, "IMAP4", Drops)
     with pytest.raises(harness.Mismatch):
         harness.run(b"\x00\x00\x00* 1 FETCH (FLAGS ())\r\nABCD1 OK done\r\n")
+    with pytest.raises(harness.Mismatch):  # ... and read by _get_tagged_response
+        harness.run(b"\x00\x00\x80* 1 FETCH (FLAGS ())\r\nABCD0 OK done\r\n")

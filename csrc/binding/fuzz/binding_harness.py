@@ -6,7 +6,9 @@ socketpair through their real constructors (``open()`` / ``_create_socket``), th
 ``_get_response()`` is called until it raises.  After every call the result, the
 exception (class and message), ``untagged_responses``, ``tagged_commands``,
 ``continuation_response`` and every ``_mesg`` message are recorded; the two records
-must be equal.
+must be equal.  With the top bit of byte 2 set, ``_get_tagged_response(tag)`` is
+called instead for each pending tag in turn, so that the engine reads the untagged
+responses in between as runs (``response_run``) where it can.
 
 * byte 0: ``_MAXLINE`` (bits 0-1), debug level 0/1/4/5 (bits 2-3), the hook the
   engine's subclass overrides, calling the engine's own (bits 4-6: none, ``readline``,
@@ -14,7 +16,8 @@ must be equal.
   ``_append_untagged`` that reads a nested response from inside a literal's filing),
   whether ``tagged_commands`` is a dict subclass (bit 7);
 * byte 1: how ``recv_into`` splits the stream (0: as it comes, 1: one byte at a time,
-  else pseudo-random pieces up to that size), byte 2 the seed of the pieces.
+  else pseudo-random pieces up to that size), byte 2 the seed of the pieces (its top
+  bit: ``_get_tagged_response`` instead of ``_get_response``).
 
 The engine's socket is a ``socket.socket`` subclass whose ``recv_into`` returns the
 chosen pieces, so the engine's handlers build imaplib's objects at every split point.
@@ -143,7 +146,12 @@ def _make(base: type, hook: str, piece_sock: bool) -> type:
                 try:
                     self.mesgs.append(f"nested: {self._get_response()!r}")
                 except (self.error, OverflowError) as exc:
+                    # Passed on: a read that failed inside a response leaves the
+                    # rest of it unread, and there imaplib_c refuses to go on
+                    # (README, "Deliberate differences") where imaplib would
+                    # parse what follows as new responses.
                     self.mesgs.append(f"nested: {type(exc).__name__} {exc}")
+                    raise
                 finally:
                     self._nesting = False
 
@@ -184,10 +192,17 @@ def _session(mod: Any, data: bytes, engine: bool) -> list[tuple[Any, ...]]:
     record: list[tuple[Any, ...]] = []
     saved = imaplib._MAXLINE  # the one home of _MAXLINE, imaplib_c's too
     imaplib._MAXLINE = MAXLINES[flags & 3]
+    tagged = iter(list(tags)) if data[2] & 0x80 else None
     try:
         for _ in range(10000):
             try:
-                r = m._get_response()
+                if tagged is None:
+                    r = m._get_response()
+                else:
+                    tag = next(tagged, None)
+                    if tag is None:
+                        break
+                    r = m._get_tagged_response(tag)
             except (mod.IMAP4.error, OverflowError) as exc:
                 record.append(("raise", type(exc).__name__, str(exc), *_snapshot(m)))
                 break
