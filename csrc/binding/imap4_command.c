@@ -132,33 +132,6 @@ encode_str(PyObject *s, PyObject *enc)
     return PyObject_CallFunctionObjArgs((PyObject *)&PyBytes_Type, s, enc, NULL);
 }
 
-/* *data = *data + b' ' + arg (without the space when space == 0). */
-static int
-append_arg(PyObject **data, PyObject *arg, int space)
-{
-    Py_buffer view;
-    Py_ssize_t old = PyBytes_GET_SIZE(*data);
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytes", Py_TYPE(arg)->tp_name);
-        return -1;
-    }
-    if (view.len > PY_SSIZE_T_MAX - old - space) {
-        PyBuffer_Release(&view);
-        PyErr_NoMemory();
-        return -1;
-    }
-    if (_PyBytes_Resize(data, old + space + view.len) < 0) {
-        PyBuffer_Release(&view);
-        return -1;
-    }
-    if (space)
-        PyBytes_AS_STRING(*data)[old] = ' ';
-    memcpy(PyBytes_AS_STRING(*data) + old + space, view.buf, (size_t)view.len);
-    PyBuffer_Release(&view);
-    return 0;
-}
-
 /* NUL, CR or LF in a str or bytes-like argument would end the command line
  * early (CVE-2025-15366): refused before a tag is taken, so nothing is left
  * in tagged_commands.  The message is imaplib_c/_classes.py's
@@ -250,62 +223,134 @@ check_untagged(engine *e)
     return t > 0 ? 0 : -1;
 }
 
-/* tag + b' ' + name + (b' ' + arg for each arg not None) */
+/* Pieces of a command line are at most this many before the line is built
+ * in a second pass over a heap array (tag, name, the arguments). */
+#define LINE_PIECES 8
+
+/* bytes(arg, enc) for a str, else a new reference to the bytes or
+ * bytearray itself (usual_args() admitted only those and None). */
 static PyObject *
-command_line(PyObject *tag, PyObject *name, PyObject *const *args, Py_ssize_t nargs, PyObject *enc)
+line_piece(PyObject *arg, PyObject *enc)
 {
-    PyObject *data, *bname;
-    Py_ssize_t i;
+    return PyUnicode_Check(arg) ? encode_str(arg, enc) : Py_NewRef(arg);
+}
+
+static Py_ssize_t
+piece_size(PyObject *b)
+{
+    return PyBytes_Check(b) ? PyBytes_GET_SIZE(b) : PyByteArray_GET_SIZE(b);
+}
+
+static const char *
+piece_data(PyObject *b)
+{
+    return PyBytes_Check(b) ? PyBytes_AS_STRING(b) : PyByteArray_AS_STRING(b);
+}
+
+/* Is `enc` one of imaplib's encodings, in which ' {N}' is its ASCII bytes? */
+static int
+ascii_compatible(PyObject *enc)
+{
+    return PyUnicode_CheckExact(enc)
+           && (PyUnicode_CompareWithASCIIString(enc, "ascii") == 0
+               || PyUnicode_CompareWithASCIIString(enc, "utf-8") == 0);
+}
+
+/* bytes(' {%s}' % len(literal), enc): written to buf (32 bytes) with its
+ * length in *alen, or for another encoding made as *ann. */
+static int
+announce_literal(PyObject *literal, PyObject *enc, char *buf, PyObject **ann, Py_ssize_t *alen)
+{
+    Py_ssize_t n = PyObject_Length(literal);
+    PyObject *text;
+    if (n < 0)
+        return -1;
+    if (ascii_compatible(enc)) {
+        *alen = snprintf(buf, 32, " {%zd}", n);
+        return 0;
+    }
+    if (!(text = PyUnicode_FromFormat(" {%zd}", n)))
+        return -1;
+    *ann = encode_str(text, enc);
+    Py_DECREF(text);
+    if (*ann == NULL)
+        return -1;
+    if (!PyBytes_Check(*ann)) {
+        PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytes", Py_TYPE(*ann)->tp_name);
+        return -1;
+    }
+    *alen = PyBytes_GET_SIZE(*ann);
+    return 0;
+}
+
+/* The line imaplib's _command builds, with its CRLF:
+ *   tag + b' ' + name + (b' ' + arg for each arg not None)
+ *   [+ bytes(' {%s}' % len(literal), _encoding)] + CRLF
+ * built in one allocation.  `literal_len` < 0: no literal to announce.
+ * The pieces are encoded first, in imaplib's order, so the same
+ * UnicodeEncodeError comes first; nothing runs Python code between
+ * sizing and copying, so a bytearray cannot change size meanwhile. */
+static PyObject *
+command_line(PyObject *tag, PyObject *name, PyObject *const *args, Py_ssize_t nargs, PyObject *enc,
+             PyObject *literal)
+{
+    PyObject *local[LINE_PIECES], **pieces = local, *data = NULL, *ann = NULL;
+    char buf[32];
+    const char *announce = buf;
+    Py_ssize_t n = 0, i, size = 2, alen = 0;
+    char *out;
     if (!PyBytes_CheckExact(tag)) {
         PyErr_SetString(PyExc_TypeError, "_new_tag() must return bytes");
         return NULL;
     }
-    data = PyBytes_FromStringAndSize(PyBytes_AS_STRING(tag), PyBytes_GET_SIZE(tag));
-    if (data == NULL || !(bname = encode_str(name, enc)))
-        goto error;
-    i = append_arg(&data, bname, 1);
-    Py_DECREF(bname);
-    if (i < 0)
-        goto error;
+    if (nargs + 2 > LINE_PIECES && !(pieces = PyMem_New(PyObject *, (size_t)nargs + 2)))
+        return PyErr_NoMemory();
+    pieces[n++] = Py_NewRef(tag);
+    if (!(pieces[n] = encode_str(name, enc)))
+        goto out;
+    n++;
     for (i = 0; i < nargs; i++) {
-        PyObject *arg = args[i];
-        int r;
-        if (arg == Py_None)
+        if (args[i] == Py_None)
             continue;
-        if (PyUnicode_Check(arg)) {
-            PyObject *b = encode_str(arg, enc);
-            if (b == NULL)
-                goto error;
-            r = append_arg(&data, b, 1);
-            Py_DECREF(b);
-        } else {
-            r = append_arg(&data, arg, 1);
-        }
-        if (r < 0)
-            goto error;
+        if (!(pieces[n] = line_piece(args[i], enc)))
+            goto out;
+        n++;
     }
+    if (literal != NULL && announce_literal(literal, enc, buf, &ann, &alen) < 0)
+        goto out;
+    if (ann != NULL)
+        announce = PyBytes_AS_STRING(ann);
+    for (i = 0; i < n; i++) {
+        Py_ssize_t k = piece_size(pieces[i]);
+        if (!PyBytes_Check(pieces[i]) && !PyByteArray_Check(pieces[i])) {
+            PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytes", Py_TYPE(pieces[i])->tp_name);
+            goto out;
+        }
+        if (k > PY_SSIZE_T_MAX - size - alen - 1) {
+            PyErr_NoMemory();
+            goto out;
+        }
+        size += k + (i > 0);
+    }
+    if (!(data = PyBytes_FromStringAndSize(NULL, size + alen)))
+        goto out;
+    out = PyBytes_AS_STRING(data);
+    for (i = 0; i < n; i++) {
+        Py_ssize_t k = piece_size(pieces[i]);
+        if (i > 0)
+            *out++ = ' ';
+        memcpy(out, piece_data(pieces[i]), (size_t)k);
+        out += k;
+    }
+    memcpy(out, announce, (size_t)alen);
+    memcpy(out + alen, "\r\n", 2);
+out:
+    Py_XDECREF(ann);
+    for (i = 0; i < n; i++)
+        Py_DECREF(pieces[i]);
+    if (pieces != local)
+        PyMem_Free(pieces);
     return data;
-error:
-    Py_XDECREF(data);
-    return NULL;
-}
-
-/* data += bytes(' {%s}' % len(literal), self._encoding) */
-static int
-announce_literal(PyObject **data, PyObject *literal, PyObject *enc)
-{
-    Py_ssize_t n = PyObject_Length(literal);
-    PyObject *suffix, *b;
-    int r;
-    if (n < 0 || !(suffix = PyUnicode_FromFormat(" {%zd}", n)))
-        return -1;
-    b = encode_str(suffix, enc);
-    Py_DECREF(suffix);
-    if (b == NULL)
-        return -1;
-    r = append_arg(data, b, 0);
-    Py_DECREF(b);
-    return r;
 }
 
 /* A new vector (name, *args) for a call; PyMem_Free it. */
@@ -388,6 +433,34 @@ send_literals(engine *e, PyObject *tag, PyObject *literal)
     return r < 0 ? -1 : 0;
 }
 
+/* tagpre + bytes(str(tagnum), enc) for the usual types (bytes, int, one
+ * of imaplib's encodings), without the str and the concatenations; NULL
+ * without an error for any other case. */
+static PyObject *
+decimal_tag(PyObject *pre, PyObject *num, PyObject *enc)
+{
+    char digits[24];
+    long long v;
+    int overflow, n;
+    PyObject *tag;
+    if (!PyBytes_CheckExact(pre) || !PyLong_CheckExact(num) || !ascii_compatible(enc))
+        return NULL;
+    v = PyLong_AsLongLongAndOverflow(num, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return NULL;
+    }
+    n = snprintf(digits, sizeof digits, "%lld", v);
+    if (n < 0 || (size_t)n >= sizeof digits)
+        return NULL;
+    tag = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(pre) + n);
+    if (tag != NULL) {
+        memcpy(PyBytes_AS_STRING(tag), PyBytes_AS_STRING(pre), (size_t)PyBytes_GET_SIZE(pre));
+        memcpy(PyBytes_AS_STRING(tag) + PyBytes_GET_SIZE(pre), digits, (size_t)n);
+    }
+    return tag;
+}
+
 /* self._new_tag(): tagpre + bytes(str(tagnum), _encoding); tagnum + 1;
  * tagged_commands[tag] = None. */
 static PyObject *
@@ -401,8 +474,10 @@ new_tag(engine *e, PyObject *enc)
         return tag;
     }
     if (!(num = PyObject_GetAttr(self, e->st->s_tagnum)) || !(pre = PyObject_GetAttr(self, e->st->s_tagpre))
-        || !(text = PyObject_Str(num)) || !(btext = encode_str(text, enc))
-        || !(tag = PyNumber_Add(pre, btext)) || !(next = PyNumber_Add(num, e->st->i_one))
+        || (!(tag = decimal_tag(pre, num, enc))
+            && (PyErr_Occurred() || !(text = PyObject_Str(num)) || !(btext = encode_str(text, enc))
+                || !(tag = PyNumber_Add(pre, btext))))
+        || !(next = PyNumber_Add(num, e->st->i_one))
         || PyObject_SetAttr(self, e->st->s_tagnum, next) < 0 || engine_ensure_fresh(e) < 0
         || PyObject_SetItem(e->tc, tag, Py_None) < 0)
         Py_CLEAR(tag);
@@ -420,15 +495,12 @@ command_send(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs,
              PyObject *literal)
 {
     PyObject *self = (PyObject *)e->self, *tag = NULL, *enc, *data = NULL;
+    PyObject *announced = literal != Py_None && !Py_IS_TYPE(literal, &PyMethod_Type) ? literal : NULL;
     if (!(enc = PyObject_GetAttr(self, e->st->s_encoding)) || !(tag = new_tag(e, enc))
-        || !(data = command_line(tag, name, args, nargs, enc)))
-        goto error;
-    if (literal != Py_None && !Py_IS_TYPE(literal, &PyMethod_Type)
-        && announce_literal(&data, literal, enc) < 0)
+        || !(data = command_line(tag, name, args, nargs, enc, announced)))
         goto error;
     if (log_line(e, '>', (const unsigned char *)PyBytes_AS_STRING(data),
-                 (size_t)PyBytes_GET_SIZE(data), -1.0) < 0
-        || append_arg(&data, e->st->b_crlf, 0) < 0)
+                 (size_t)PyBytes_GET_SIZE(data) - 2, -1.0) < 0)
         goto error;
     if (send_data(e, data) < 0) {
         wrap_oserror(e);

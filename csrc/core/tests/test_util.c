@@ -74,6 +74,59 @@ test_crlf(void)
     ok(bad == 0, "crlf: %zu strings over {a, CR, LF} agree with MapCRLF", count);
 }
 
+/* Longer messages, where the mapper looks at many bytes at a time: CRLF
+ * text with its line ends at every offset, each alone and with one defect
+ * (a lone CR or LF, a CR before the CRLF, a pair's CR or LF gone) at every
+ * position, each at the end of a guard page. */
+static void
+test_crlf_long(void)
+{
+    enum { MAX = 100 };
+    size_t len, at, count = 0, bad = 0;
+    int defect;
+    for (len = 0; len <= MAX; len++) {
+        for (at = 0; at <= len; at++) {
+            for (defect = 0; defect < 6; defect++) {
+                unsigned char in[MAX + 2], want[2 * (MAX + 2)], got[2 * (MAX + 2)];
+                size_t k, n = len, wn, gn;
+                int changed;
+                guard_buf g;
+                for (k = 0; k < len; k++) /* a CRLF every 7 bytes, shifted by len */
+                    in[k] = (k + len) % 7 == 5 ? '\r' : (k + len) % 7 == 6 ? '\n' : 'a';
+                if (len > 0 && in[len - 1] == '\r')
+                    in[len - 1] = 'a';
+                if (len > 0 && in[0] == '\n')
+                    in[0] = 'a';
+                if (defect == 1 || defect == 2) { /* insert a lone CR / LF */
+                    memmove(in + at + 1, in + at, len - at);
+                    in[at] = defect == 1 ? '\r' : '\n';
+                    n++;
+                } else if (defect == 3 && at < len) { /* CR -> CR CR */
+                    memmove(in + at + 1, in + at, len - at);
+                    in[at] = '\r';
+                    n++;
+                } else if (defect >= 4 && at < len && in[at] == (defect == 4 ? '\r' : '\n')) {
+                    memmove(in + at, in + at + 1, len - at - 1); /* drop one half */
+                    n--;
+                } else if (defect != 0) {
+                    continue;
+                }
+                guard_copy(&g, in, n);
+                wn = naive_crlf(in, n, want);
+                gn = imapc_crlf_size(g.p, n, &changed);
+                if (gn == wn)
+                    imapc_crlf_copy(got, g.p, n);
+                if (gn != wn || memcmp(got, want, wn) != 0
+                    || changed != (wn != n || memcmp(in, want, n) != 0))
+                    bad++;
+                guard_free(&g);
+                count++;
+            }
+        }
+    }
+    ok(bad == 0, "crlf: %zu longer messages with a defect anywhere agree with MapCRLF", count);
+}
+
 int
 main(void)
 {
@@ -96,5 +149,6 @@ main(void)
         ok(bad == 0, "arg_ctl: all 256 byte values");
     }
     test_crlf();
+    test_crlf_long();
     return done_testing();
 }
