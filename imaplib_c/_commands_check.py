@@ -165,6 +165,22 @@ def _cases() -> list[tuple[str, tuple[Any, ...], str, dict[str, Any], list[Step]
         ("_simple_command", ("NOOP",), "AUTH", {"untagged_responses": {"BYE": [b"x"]}}, [ok]),
         ("_command", ("NOOP",), "AUTH", {}, []),
         ("_command", ("CHECK", "x"), "SELECTED", {"tagnum": 41}, []),
+        ("_command", ("CHECK", "x"), "SELECTED", {"tagnum": -7}, []),
+        ("_command", ("CHECK", "x"), "SELECTED", {"tagnum": 2**70}, []),
+        (
+            "_simple_command",
+            ("APPEND", "INBOX"),
+            "AUTH",
+            {"literal": bytearray(b"abc"), "tagnum": 10**19},
+            [_cont("go"), ok],
+        ),
+        (
+            "_simple_command",
+            ("APPEND", "INBOX", "(\\Seen)"),
+            "AUTH",
+            {"literal": b"abc", "_encoding": "utf-16"},
+            [_cont("go"), ok],
+        ),
         (
             "_command_complete",
             ("NOOP", b"PROB0"),

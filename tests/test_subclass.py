@@ -527,3 +527,53 @@ def test_state_and_literal_attributes() -> None:
         send(b"{tag} OK c"),
     ]
     compare([script], body)
+
+
+def test_engine_attributes_as_class_descriptors() -> None:
+    """The attributes the engine reads on every command (tagnum, state,
+    untagged_responses, ...) are read as object.__getattribute__ reads them:
+    a property of a subclass wins over the instance dict, also one added to
+    the class between commands; a removed one gives the instance's value
+    back; a __getattribute__ of the class is called."""
+
+    def body(mod: ModuleType, port: int, log: list[str]) -> Any:
+        class Shifted(mod.IMAP4):  # type: ignore[misc,name-defined]
+            @property
+            def tagnum(self) -> int:
+                return int(self.__dict__.get("_tn", 0)) + 7
+
+            @tagnum.setter
+            def tagnum(self, value: int) -> None:
+                self.__dict__["_tn"] = value
+
+        M = Shifted("127.0.0.1", port)
+        out: list[Any] = [M.noop()]
+        Shifted.state = property(lambda self: "BOGUS", lambda self, value: None)
+        try:
+            M.noop()
+        except mod.IMAP4.error as exc:
+            out.append(f"error {exc}")
+        del Shifted.state
+        out.append(M.noop())
+        out.append(M.state)
+
+        def patched(self: Any, name: str) -> Any:
+            if name == "untagged_responses":
+                return {"READ-ONLY": [b""]}
+            return object.__getattribute__(self, name)
+
+        Shifted.__getattribute__ = patched  # type: ignore[method-assign,assignment]
+        try:
+            M.noop()
+        except mod.IMAP4.readonly as exc:
+            out.append(f"readonly {exc}")
+        del Shifted.__getattribute__
+        out.append(M.noop())
+        M.shutdown()
+        return out
+
+    script = [*HELLO]
+    for n in range(3):
+        script += [cmd("NOOP"), send(b"* %d EXISTS" % n, b"{tag} OK done")]
+    log = compare([script], body)
+    assert "illegal in state BOGUS" in log[-1] and "READ-ONLY" in log[-1], log

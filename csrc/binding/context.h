@@ -23,6 +23,11 @@ typedef struct {
     unsigned ov; /* bit OV_x set: self.x is not IMAP4's own */
     int idle_capture; /* self._idle_capture is true (3.14's IDLE is on) */
     int starttls;     /* inside starttls(): check the tagged OK (starttls_check) */
+    /* _command waits for the continuation to send a literal: the
+     * continuation leaves self.mo as it was (nothing can read it before
+     * the command ends, and imaplib's would be the tagged line's match by
+     * then anyway); the regex match cost a tenth of an APPEND. */
+    int literal_wait;
     PyObject *ur; /* untagged_responses (strong), refreshed after callouts */
     PyObject *tc; /* tagged_commands (strong) */
     PyObject *tagpre; /* strong */
@@ -50,6 +55,8 @@ int engine_init(engine *e, IMAP4Object *self);
 void engine_fini(engine *e);
 /* Re-read untagged_responses and tagged_commands (after Python code ran). */
 int engine_refresh(engine *e);
+/* self.<name>, as PyObject_GetAttr gives it (see context.c). */
+PyObject *self_attr(IMAP4Object *self, PyObject *name);
 /* Is self.<names[idx]> something else than IMAP4's own method? (-1: error) */
 int is_overridden(IMAP4Object *self, modstate *st, int idx);
 

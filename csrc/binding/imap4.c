@@ -354,6 +354,13 @@ imap4_bind(modstate *st, PyTypeObject *cls, PyObject *start_timeout)
             return -1;
     }
     PyType_Modified(cls);
+    st->getattr_hook = cls->tp_getattro;
+    Py_XSETREF(st->object_getattribute,
+               Py_XNewRef(_PyType_Lookup(&PyBaseObject_Type, st->s_getattribute)));
+    if (st->object_getattribute == NULL) {
+        PyErr_SetString(PyExc_SystemError, "object has no __getattribute__");
+        return -1;
+    }
     for (i = 0; i < OV_COUNT; i++) {
         PyObject *d = _PyType_Lookup(cls, st->names[i]);
         if (d == NULL) {

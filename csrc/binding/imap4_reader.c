@@ -222,12 +222,12 @@ set_nodelay(modstate *st, PyObject *sock)
 static int
 reader_sync(IMAP4Object *self, modstate *st)
 {
-    PyObject *sock = PyObject_GetAttr((PyObject *)self, st->s_sock), *file;
+    PyObject *sock = self_attr(self, st->s_sock), *file;
     if (sock == NULL)
         return -1;
     /* Where `file` is a property (3.14+), imaplib's readline reads sock
      * itself and never looks at file: neither does the engine. */
-    file = st->own_buffer ? Py_NewRef(Py_None) : PyObject_GetAttr((PyObject *)self, st->s_file);
+    file = st->own_buffer ? Py_NewRef(Py_None) : self_attr(self, st->s_file);
     if (file == NULL) {
         Py_DECREF(sock);
         return -1;

@@ -55,6 +55,13 @@ static PyObject *
 typ_str(engine *e, const unsigned char *p, size_t n)
 {
     PyObject *s;
+    /* The completion words: one of them ends every command. */
+    if (n == 2 && p[0] == 'O' && p[1] == 'K')
+        return Py_NewRef(e->st->s_OK);
+    if (n == 2 && p[0] == 'N' && p[1] == 'O')
+        return Py_NewRef(e->st->s_NO);
+    if (n == 3 && p[0] == 'B' && p[1] == 'A' && p[2] == 'D')
+        return Py_NewRef(e->st->s_BAD);
     if (e->last_typ != NULL && n == e->last_typ_len) {
         size_t i = 0;
         while (i < n && p[i] == (unsigned char)e->last_typ_buf[i])
@@ -200,7 +207,7 @@ response_tag_prefix(engine *e)
 {
     static const char head[] = "(?P<tag>", tail[] = "\\d+) (?P<type>[A-Z]+) (?P<data>.*)";
     IMAP4Object *io = e->self;
-    PyObject *tagre = PyObject_GetAttr((PyObject *)io, e->st->s_tagre), *pat, *flags;
+    PyObject *tagre = self_attr(io, e->st->s_tagre), *pat, *flags;
     const char *p;
     Py_ssize_t n, i, hl = (Py_ssize_t)strlen(head), tl = (Py_ssize_t)strlen(tail);
     long f;
@@ -400,7 +407,8 @@ on_tagged(engine *e, response *r)
     return 1;
 }
 
-/* self.continuation_response = text; self.mo as imaplib leaves it. */
+/* self.continuation_response = text; self.mo as imaplib leaves it, except
+ * while a literal waits for it (engine.literal_wait). */
 static int
 on_continuation(engine *e, response *r)
 {
@@ -415,7 +423,7 @@ on_continuation(engine *e, response *r)
     }
     rc = PyObject_SetAttr((PyObject *)e->self, e->st->s_continuation_response, cont);
     Py_DECREF(cont);
-    if (rc < 0 || set_mo(e, r->resp) < 0)
+    if (rc < 0 || (!e->literal_wait && set_mo(e, r->resp) < 0))
         return -1;
     return 0;
 }

@@ -56,6 +56,10 @@ typedef struct {
      * class's version tag is ov_type_version (0: not cached). */
     unsigned ov_type_mask;
     unsigned int ov_type_version;
+    /* The class reads attributes as object.__getattribute__ does (with
+     * imaplib's __getattr__ after it): see self_attr() in context.c.
+     * Valid with ov_type_mask. */
+    int plain_getattr;
 
     /* The command guard (busy.c): the thread inside a method, its depth. */
     uintptr_t busy_thread; /* 0: free (atomic: ATOMIC_*_TID) */

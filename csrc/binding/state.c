@@ -86,6 +86,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->imap4_type);
     Py_VISIT(st->guarded_type);
     Py_VISIT(st->ns);
+    Py_VISIT(st->object_getattribute);
     for (int i = 0; i < OV_COUNT; i++)
         Py_VISIT(st->own_descr[i]);
     return 0;
@@ -98,6 +99,7 @@ module_clear(PyObject *module)
     Py_CLEAR(st->imap4_type);
     Py_CLEAR(st->guarded_type);
     Py_CLEAR(st->ns);
+    Py_CLEAR(st->object_getattribute);
     for (int i = 0; i < OV_COUNT; i++) {
         Py_CLEAR(st->own_descr[i]);
         Py_CLEAR(st->names[i]);

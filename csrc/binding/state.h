@@ -69,7 +69,8 @@ enum {
     X(s_MapCRLF, "MapCRLF")                                                 \
     X(s_deadline, "deadline")                                               \
     X(s_settimeout, "settimeout")                                           \
-    X(s_gettimeout, "gettimeout")
+    X(s_gettimeout, "gettimeout")                                           \
+    X(s_getattribute, "__getattribute__")
 
 /* The constants of the module state: X(field, expression making it), one
  * list that makes the fields, the creation and the clearing (state.c). */
@@ -101,6 +102,12 @@ typedef struct {
      * that resolves elsewhere is overridden and is called through Python. */
     PyObject *own_descr[OV_COUNT];
     PyObject *names[OV_COUNT];
+    /* How imaplib_c.IMAP4 reads attributes (object.__getattribute__, then
+     * imaplib's __getattr__) and object's own __getattribute__ (bound by
+     * _bind()): a class that reads them so lets self_attr() look in the
+     * instance dict itself (context.c). */
+    getattrofunc getattr_hook;
+    PyObject *object_getattribute;
     /* Interned names (INTERNED_NAMES) and constants (STATE_CONSTANTS). */
 #define X(field, text) PyObject *field;
     INTERNED_NAMES(X)
