@@ -577,3 +577,45 @@ def test_engine_attributes_as_class_descriptors() -> None:
         script += [cmd("NOOP"), send(b"* %d EXISTS" % n, b"{tag} OK done")]
     log = compare([script], body)
     assert "illegal in state BOGUS" in log[-1] and "READ-ONLY" in log[-1], log
+
+
+def test_engine_attribute_writes_through_setattr() -> None:
+    """The attributes the engine writes (tagnum, literal, continuation_response)
+    go through a subclass's __setattr__, in imaplib's order, and through a
+    property's setter."""
+
+    def body(mod: ModuleType, port: int, log: list[str]) -> Any:
+        watched = ("tagnum", "literal", "continuation_response")
+
+        class Watching(mod.IMAP4):  # type: ignore[misc,name-defined]
+            def __setattr__(self, name: str, value: Any) -> None:
+                if name in watched:
+                    log.append(f"set {name} {value!r}")
+                super().__setattr__(name, value)
+
+        M = Watching("127.0.0.1", port)
+        M.state = "AUTH"
+        out: list[Any] = [M.noop(), M.append("INBOX", None, None, b"abc")]
+        del Watching.__setattr__
+        Watching.continuation_response = property(
+            lambda self: "fixed", lambda self, value: log.append(f"property {value!r}")
+        )
+        out += [M.append("INBOX", None, None, b"xyz"), M.continuation_response]
+        M.shutdown()
+        return out
+
+    script = [
+        *HELLO,
+        cmd("NOOP"),
+        send(b"{tag} OK done"),
+        cmd("APPEND INBOX {3}"),
+        send(b"+ go on"),
+        ExpectRaw(b"abc\r\n"),
+        send(b"{tag} OK appended"),
+        cmd("APPEND INBOX {3}"),
+        send(b"+ again"),
+        ExpectRaw(b"xyz\r\n"),
+        send(b"{tag} OK appended"),
+    ]
+    log = compare([script], body)
+    assert "set literal None" in log and "property b'again'" in log, log

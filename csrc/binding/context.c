@@ -47,6 +47,7 @@ type_overrides(IMAP4Object *self, modstate *st)
     }
     self->plain_getattr = (tp->tp_getattro == PyObject_GenericGetAttr || tp->tp_getattro == st->getattr_hook)
                           && _PyType_Lookup(tp, st->s_getattribute) == st->object_getattribute;
+    self->plain_setattr = tp->tp_setattro == st->imap4_type->tp_setattro;
     /* _PyType_Lookup gave the class a version tag if it could. */
     self->ov_type_version = (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
     self->ov_type_mask = mask;
@@ -80,6 +81,40 @@ override_mask(IMAP4Object *self, modstate *st, unsigned *mask)
     return 0;
 }
 
+/* The class as type_overrides() saw it, and it reads attributes plainly? */
+static int
+plain_class(IMAP4Object *self)
+{
+#ifndef Py_GIL_DISABLED
+    PyTypeObject *tp = Py_TYPE(self);
+    return self->dict != NULL && self->ov_type_version != 0 && tp->tp_version_tag == self->ov_type_version
+           && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG);
+#else
+    (void)self;
+    return 0;
+#endif
+}
+
+/* Does the class leave `name` to the instance dict (no data descriptor)? */
+static int
+dict_attr(IMAP4Object *self, PyObject *name)
+{
+    PyObject *descr = _PyType_Lookup(Py_TYPE(self), name);
+    return descr == NULL || Py_TYPE(descr)->tp_descr_set == NULL;
+}
+
+/* self.<name> = value for a name that is not a hook (no override to
+ * note, see imap4_setattro): straight into the instance dict when the
+ * class sets attributes as the engine does and defines no data
+ * descriptor of that name, as object.__setattr__ would. */
+int
+self_set_attr(IMAP4Object *self, PyObject *name, PyObject *value)
+{
+    if (self->plain_setattr && plain_class(self) && dict_attr(self, name))
+        return PyDict_SetItem(self->dict, name, value);
+    return PyObject_SetAttr((PyObject *)self, name, value);
+}
+
 /* self.<name>.  Most reads are of plain instance attributes (sock,
  * state, tagnum, ...), which object.__getattribute__ finds in the instance
  * dict after looking for a data descriptor on the class: that is done here
@@ -91,18 +126,12 @@ override_mask(IMAP4Object *self, modstate *st, unsigned *mask)
 PyObject *
 self_attr(IMAP4Object *self, PyObject *name)
 {
-#ifndef Py_GIL_DISABLED
-    PyTypeObject *tp = Py_TYPE(self);
-    if (self->plain_getattr && self->dict != NULL && self->ov_type_version != 0
-        && tp->tp_version_tag == self->ov_type_version && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
-        PyObject *descr = _PyType_Lookup(tp, name), *v;
-        if (descr == NULL || Py_TYPE(descr)->tp_descr_set == NULL) {
-            int found = dict_get_ref(self->dict, name, &v);
-            if (found != 0)
-                return found > 0 ? v : NULL;
-        }
+    if (self->plain_getattr && plain_class(self) && dict_attr(self, name)) {
+        PyObject *v;
+        int found = dict_get_ref(self->dict, name, &v);
+        if (found != 0)
+            return found > 0 ? v : NULL;
     }
-#endif
     return PyObject_GetAttr((PyObject *)self, name);
 }
 

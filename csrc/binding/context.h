@@ -57,6 +57,8 @@ void engine_fini(engine *e);
 int engine_refresh(engine *e);
 /* self.<name>, as PyObject_GetAttr gives it (see context.c). */
 PyObject *self_attr(IMAP4Object *self, PyObject *name);
+/* self.<name> = value, for a name that is not a hook (see context.c). */
+int self_set_attr(IMAP4Object *self, PyObject *name, PyObject *value);
 /* Is self.<names[idx]> something else than IMAP4's own method? (-1: error) */
 int is_overridden(IMAP4Object *self, modstate *st, int idx);
 

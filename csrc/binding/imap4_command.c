@@ -308,13 +308,15 @@ announce_literal(PyObject *literal, PyObject *enc, char *buf, PyObject **ann, Py
 /* The line imaplib's _command builds, with its CRLF:
  *   tag + b' ' + name + (b' ' + arg for each arg not None)
  *   [+ bytes(' {%s}' % len(literal), _encoding)] + CRLF
- * built in one allocation.  `literal_len` < 0: no literal to announce.
- * The pieces are encoded first, in imaplib's order, so the same
+ * built in one allocation.  `literal` is self.literal: when it is not
+ * None, self.literal is set to None after the arguments are encoded, as
+ * imaplib does, and a literal that is not a literator is announced.  The
+ * pieces are encoded first, in imaplib's order, so the same
  * UnicodeEncodeError comes first; nothing runs Python code between
  * sizing and copying, so a bytearray cannot change size meanwhile. */
 static PyObject *
-command_line(PyObject *tag, PyObject *name, PyObject *const *args, Py_ssize_t nargs, PyObject *enc,
-             PyObject *literal)
+command_line(engine *e, PyObject *tag, PyObject *name, PyObject *const *args, Py_ssize_t nargs,
+             PyObject *enc, PyObject *literal)
 {
     PyObject *local[LINE_PIECES], **pieces = local, *data = NULL, *ann = NULL;
     char buf[32];
@@ -338,7 +340,9 @@ command_line(PyObject *tag, PyObject *name, PyObject *const *args, Py_ssize_t na
             goto out;
         n++;
     }
-    if (literal != NULL && announce_literal(literal, enc, buf, &ann, &alen) < 0)
+    if (literal != Py_None
+        && (self_set_attr(e->self, e->st->s_literal, Py_None) < 0
+            || (!Py_IS_TYPE(literal, &PyMethod_Type) && announce_literal(literal, enc, buf, &ann, &alen) < 0)))
         goto out;
     if (ann != NULL)
         announce = PyBytes_AS_STRING(ann);
@@ -501,7 +505,7 @@ new_tag(engine *e, PyObject *enc)
             && (PyErr_Occurred() || !(text = PyObject_Str(num)) || !(btext = encode_str(text, enc))
                 || !(tag = PyNumber_Add(pre, btext))))
         || !(next = PyNumber_Add(num, e->st->i_one))
-        || PyObject_SetAttr(self, e->st->s_tagnum, next) < 0 || engine_ensure_fresh(e) < 0
+        || self_set_attr(e->self, e->st->s_tagnum, next) < 0 || engine_ensure_fresh(e) < 0
         || PyObject_SetItem(e->tc, tag, Py_None) < 0)
         Py_CLEAR(tag);
     Py_XDECREF(num);
@@ -512,15 +516,14 @@ new_tag(engine *e, PyObject *enc)
     return tag;
 }
 
-/* The tag, or NULL.  `literal` is self.literal, already cleared. */
+/* The tag, or NULL.  `literal` is self.literal (command_line clears it). */
 static PyObject *
 command_send(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs,
              PyObject *literal)
 {
     PyObject *tag = NULL, *enc, *data = NULL;
-    PyObject *announced = literal != Py_None && !Py_IS_TYPE(literal, &PyMethod_Type) ? literal : NULL;
     if (!(enc = self_attr(e->self, e->st->s_encoding)) || !(tag = new_tag(e, enc))
-        || !(data = command_line(tag, name, args, nargs, enc, announced)))
+        || !(data = command_line(e, tag, name, args, nargs, enc, literal)))
         goto error;
     if (log_line(e, '>', (const unsigned char *)PyBytes_AS_STRING(data),
                  (size_t)PyBytes_GET_SIZE(data) - 2, -1.0) < 0)
@@ -591,8 +594,7 @@ command_impl(engine *e, PyObject *name, PyObject *const *args, Py_ssize_t nargs)
     }
     if (check_state(e, name) < 0 || check_untagged(e) < 0)
         goto out;
-    if (literal == Py_None || PyObject_SetAttr(self, e->st->s_literal, Py_None) == 0)
-        tag = command_send(e, name, args, nargs, literal);
+    tag = command_send(e, name, args, nargs, literal);
 out:
     Py_XDECREF(literal);
     return tag;

@@ -60,6 +60,7 @@ typedef struct {
      * imaplib's __getattr__ after it): see self_attr() in context.c.
      * Valid with ov_type_mask. */
     int plain_getattr;
+    int plain_setattr; /* and sets them as the engine's own __setattr__ */
 
     /* The command guard (busy.c): the thread inside a method, its depth. */
     uintptr_t busy_thread; /* 0: free (atomic: ATOMIC_*_TID) */

@@ -64,11 +64,19 @@ eol_len(const eol_scan *s, const unsigned char *q)
 }
 
 #if defined(__SSE2__)
+/* Bytes of q[0..16) where "is LF" differs from "the byte before is CR". */
+static inline __m128i
+crlf_diff(const unsigned char *q, __m128i cr, __m128i lf)
+{
+    return _mm_xor_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q - 1)), cr),
+                         _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), lf));
+}
+
 /* Is every line end in p a CRLF (no lone CR, no lone LF)?  Most APPENDs
  * are, and then the mapping keeps the message as it is.  Byte k must be
- * an LF exactly when byte k-1 is a CR: compared 16 bytes at a time, the
+ * an LF exactly when byte k-1 is a CR: compared 64 bytes a round, the
  * bytes at p+i-1 against those at p+i, so a CRLF split between two blocks
- * needs no carry.  A quarter of the memchr scan's instructions. */
+ * needs no carry.  A fifth of the memchr scan's instructions. */
 static int
 crlf_only(const unsigned char *p, size_t len)
 {
@@ -78,16 +86,16 @@ crlf_only(const unsigned char *p, size_t len)
         return 1;
     if (p[0] == '\n' || p[len - 1] == '\r')
         return 0;
-    while (i + 32 <= len) {
-        __m128i a = _mm_xor_si128(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i - 1)), cr),
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), lf));
-        __m128i b = _mm_xor_si128(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 15)), cr),
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)), lf));
-        if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0)
+    while (i + 64 <= len) {
+        __m128i d = _mm_or_si128(_mm_or_si128(crlf_diff(p + i, cr, lf), crlf_diff(p + i + 16, cr, lf)),
+                                 _mm_or_si128(crlf_diff(p + i + 32, cr, lf), crlf_diff(p + i + 48, cr, lf)));
+        if (_mm_movemask_epi8(d) != 0)
             return 0;
-        i += 32;
+        i += 64;
+    }
+    for (; i + 16 <= len; i += 16) {
+        if (_mm_movemask_epi8(crlf_diff(p + i, cr, lf)) != 0)
+            return 0;
     }
     for (; i < len; i++) {
         if ((p[i] == '\n') != (p[i - 1] == '\r'))
