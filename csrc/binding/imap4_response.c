@@ -22,6 +22,7 @@
 #include "store.h"
 #include "util.h"
 #include "imapc_framer.h"
+#include "imapc_rbuf.h"
 #include "imapc_resp.h"
 
 #include <assert.h>
@@ -762,6 +763,10 @@ response_run(engine *e)
     int n = 0, ok;
     if (OV(e, _get_response) || MESG_ON(e, 1) || e->tagpre == NULL || e->timeout_sock != NULL
         || e->idle_capture || e->self->in_response)
+        return 0;
+    /* Nothing buffered (a command's answer not read yet): no run, and no
+     * need to look at sock and file for one. */
+    if (imapc_rbuf_avail(&e->self->fr.rb) == 0)
         return 0;
     ok = line_run_ok(e);
     if (ok <= 0)
