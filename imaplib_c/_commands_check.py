@@ -178,7 +178,7 @@ def _cases() -> list[tuple[str, tuple[Any, ...], str, dict[str, Any], list[Step]
             "_simple_command",
             ("APPEND", "INBOX", "(\\Seen)"),
             "AUTH",
-            {"literal": b"abc", "_encoding": "utf-16"},
+            {"literal": b"abc", "_encoding": "latin-1"},
             [_cont("go"), ok],
         ),
         (
