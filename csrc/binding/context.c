@@ -106,13 +106,19 @@ dict_attr(IMAP4Object *self, PyObject *name)
 /* self.<name> = value for a name that is not a hook (no override to
  * note, see imap4_setattro): straight into the instance dict when the
  * class sets attributes as the engine does and defines no data
- * descriptor of that name, as object.__setattr__ would. */
+ * descriptor of that name, as object.__setattr__ would.  Otherwise a
+ * __setattr__ or a property's setter may have run Python code: the
+ * pass's caches are read again (CALLED_OUT). */
 int
-self_set_attr(IMAP4Object *self, PyObject *name, PyObject *value)
+engine_set_attr(engine *e, PyObject *name, PyObject *value)
 {
+    IMAP4Object *self = e->self;
+    int r;
     if (self->plain_setattr && plain_class(self) && dict_attr(self, name))
         return PyDict_SetItem(self->dict, name, value);
-    return PyObject_SetAttr((PyObject *)self, name, value);
+    r = PyObject_SetAttr((PyObject *)self, name, value);
+    CALLED_OUT(e);
+    return r;
 }
 
 /* self.<name>.  Most reads are of plain instance attributes (sock,

@@ -58,7 +58,7 @@ int engine_refresh(engine *e);
 /* self.<name>, as PyObject_GetAttr gives it (see context.c). */
 PyObject *self_attr(IMAP4Object *self, PyObject *name);
 /* self.<name> = value, for a name that is not a hook (see context.c). */
-int self_set_attr(IMAP4Object *self, PyObject *name, PyObject *value);
+int engine_set_attr(engine *e, PyObject *name, PyObject *value);
 /* Is self.<names[idx]> something else than IMAP4's own method? (-1: error) */
 int is_overridden(IMAP4Object *self, modstate *st, int idx);
 

@@ -223,8 +223,8 @@ check_untagged(engine *e)
     return t > 0 ? 0 : -1;
 }
 
-/* Pieces of a command line are at most this many before the line is built
- * in a second pass over a heap array (tag, name, the arguments). */
+/* A command line of up to this many pieces (tag, name, arguments) keeps
+ * them on the stack; a longer one in a heap array. */
 #define LINE_PIECES 8
 
 /* bytes(arg, enc) for a str, else a new reference to the bytes or
@@ -293,14 +293,10 @@ announce_literal(PyObject *literal, PyObject *enc, char *buf, PyObject **ann, Py
     }
     if (!(text = PyUnicode_FromFormat(" {%zd}", n)))
         return -1;
-    *ann = encode_str(text, enc);
+    *ann = encode_str(text, enc); /* bytes, as every encode_str() result */
     Py_DECREF(text);
     if (*ann == NULL)
         return -1;
-    if (!PyBytes_Check(*ann)) {
-        PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytes", Py_TYPE(*ann)->tp_name);
-        return -1;
-    }
     *alen = PyBytes_GET_SIZE(*ann);
     return 0;
 }
@@ -341,17 +337,13 @@ command_line(engine *e, PyObject *tag, PyObject *name, PyObject *const *args, Py
         n++;
     }
     if (literal != Py_None
-        && (self_set_attr(e->self, e->st->s_literal, Py_None) < 0
+        && (engine_set_attr(e, e->st->s_literal, Py_None) < 0
             || (!Py_IS_TYPE(literal, &PyMethod_Type) && announce_literal(literal, enc, buf, &ann, &alen) < 0)))
         goto out;
     if (ann != NULL)
         announce = PyBytes_AS_STRING(ann);
     for (i = 0; i < n; i++) {
         Py_ssize_t k = piece_size(pieces[i]);
-        if (!PyBytes_Check(pieces[i]) && !PyByteArray_Check(pieces[i])) {
-            PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytes", Py_TYPE(pieces[i])->tp_name);
-            goto out;
-        }
         if (k > PY_SSIZE_T_MAX - size - alen - 1) {
             PyErr_NoMemory();
             goto out;
@@ -505,7 +497,7 @@ new_tag(engine *e, PyObject *enc)
             && (PyErr_Occurred() || !(text = PyObject_Str(num)) || !(btext = encode_str(text, enc))
                 || !(tag = PyNumber_Add(pre, btext))))
         || !(next = PyNumber_Add(num, e->st->i_one))
-        || self_set_attr(e->self, e->st->s_tagnum, next) < 0 || engine_ensure_fresh(e) < 0
+        || engine_set_attr(e, e->st->s_tagnum, next) < 0 || engine_ensure_fresh(e) < 0
         || PyObject_SetItem(e->tc, tag, Py_None) < 0)
         Py_CLEAR(tag);
     Py_XDECREF(num);

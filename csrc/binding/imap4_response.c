@@ -422,7 +422,7 @@ on_continuation(engine *e, response *r)
         Py_XDECREF(cont);
         return -1;
     }
-    rc = self_set_attr(e->self, e->st->s_continuation_response, cont);
+    rc = engine_set_attr(e, e->st->s_continuation_response, cont);
     Py_DECREF(cont);
     if (rc < 0 || (!e->literal_wait && set_mo(e, r->resp) < 0))
         return -1;

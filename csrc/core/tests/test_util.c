@@ -41,6 +41,27 @@ naive_crlf(const unsigned char *p, size_t n, unsigned char *out)
     return o;
 }
 
+/* Do size, "changed" and bytes of the mapper agree with the naive mapping
+ * for in[0..n) (n <= CRLF_MAX) placed at the end of a guard page? */
+enum { CRLF_MAX = 128 };
+
+static int
+crlf_agrees(const unsigned char *in, size_t n)
+{
+    unsigned char want[2 * CRLF_MAX], got[2 * CRLF_MAX];
+    size_t wn = naive_crlf(in, n, want), gn;
+    int changed, agree;
+    guard_buf g;
+    guard_copy(&g, in, n);
+    gn = imapc_crlf_size(g.p, n, &changed);
+    if (gn == wn)
+        imapc_crlf_copy(got, g.p, n);
+    agree = gn == wn && memcmp(got, want, wn) == 0
+            && changed == (wn != n || memcmp(in, want, n) != 0);
+    guard_free(&g);
+    return agree;
+}
+
 /* Every string of length 0..8 over {a, CR, LF}, each at the end of a
  * guard page: size, "changed" and bytes agree with the naive mapping. */
 static void
@@ -53,21 +74,11 @@ test_crlf(void)
         for (k = 0; k < len; k++)
             total *= 3;
         for (code = 0; code < total; code++) {
-            unsigned char in[8], want[16], got[16];
-            size_t c = code, wn, gn;
-            int changed;
-            guard_buf g;
+            unsigned char in[8];
+            size_t c = code;
             for (k = 0; k < len; k++, c /= 3)
                 in[k] = alpha[c % 3];
-            guard_copy(&g, in, len);
-            wn = naive_crlf(in, len, want);
-            gn = imapc_crlf_size(g.p, len, &changed);
-            if (gn == wn)
-                imapc_crlf_copy(got, g.p, len);
-            if (gn != wn || memcmp(got, want, wn) != 0
-                || changed != (wn != len || memcmp(in, want, len) != 0))
-                bad++;
-            guard_free(&g);
+            bad += !crlf_agrees(in, len);
             count++;
         }
     }
@@ -87,10 +98,8 @@ test_crlf_long(void)
     for (len = 0; len <= MAX; len++) {
         for (at = 0; at <= len; at++) {
             for (defect = 0; defect < 6; defect++) {
-                unsigned char in[MAX + 2], want[2 * (MAX + 2)], got[2 * (MAX + 2)];
-                size_t k, n = len, wn, gn;
-                int changed;
-                guard_buf g;
+                unsigned char in[MAX + 2];
+                size_t k, n = len;
                 for (k = 0; k < len; k++) /* a CRLF every 7 bytes, shifted by len */
                     in[k] = (k + len) % 7 == 5 ? '\r' : (k + len) % 7 == 6 ? '\n' : 'a';
                 if (len > 0 && in[len - 1] == '\r')
@@ -111,15 +120,7 @@ test_crlf_long(void)
                 } else if (defect != 0) {
                     continue;
                 }
-                guard_copy(&g, in, n);
-                wn = naive_crlf(in, n, want);
-                gn = imapc_crlf_size(g.p, n, &changed);
-                if (gn == wn)
-                    imapc_crlf_copy(got, g.p, n);
-                if (gn != wn || memcmp(got, want, wn) != 0
-                    || changed != (wn != n || memcmp(in, want, n) != 0))
-                    bad++;
-                guard_free(&g);
+                bad += !crlf_agrees(in, n);
                 count++;
             }
         }
